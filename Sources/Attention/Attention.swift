@@ -1,0 +1,1 @@
+// The Attention module; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The JSON module; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The KVMemory module; see docs/ARCHITECTURE.md.

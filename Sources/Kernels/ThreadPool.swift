@@ -1,0 +1,134 @@
+import CKernels
+import Foundation
+import Synchronization
+
+/// A persistent pool of worker threads for data-parallel kernels.
+///
+/// The calling thread takes part in every job, so a pool of `threadCount` runs `threadCount - 1`
+/// workers. Workers spin briefly between jobs (decode issues hundreds of small jobs per token)
+/// and then sleep. Tasks are handed out dynamically, but a task's result never depends on which
+/// thread runs it, so outputs are deterministic.
+///
+/// Only one thread at a time may submit jobs (the engine thread owns the pool).
+public final class ThreadPool: @unchecked Sendable {
+    public let threadCount: Int
+
+    /// Bumped once per job; workers watch it.
+    private let generation = Atomic<Int>(0)
+    /// Next task index to hand out in the current job.
+    private let nextTask = Atomic<Int>(0)
+    /// Workers that finished the current job.
+    private let finishedWorkers = Atomic<Int>(0)
+    private let sleepingWorkers = Atomic<Int>(0)
+    private let shuttingDown = Atomic<Bool>(false)
+    private let wakeUp = NSCondition()
+
+    // The current job; written by the submitting thread before `generation` is released.
+    private var taskCount = 0
+    private var job: ((Int) -> Void)?
+
+    /// Spin iterations before a worker sleeps (a few hundred microseconds).
+    private let spinLimit = 20_000
+    private var threads: [Thread] = []
+
+    /// - Parameter threadCount: total threads including the caller (≥ 1).
+    public init(threadCount: Int) {
+        precondition(threadCount >= 1, "a thread pool needs at least one thread")
+        self.threadCount = threadCount
+        for index in 1..<threadCount {
+            let thread = Thread { [unowned(unsafe) self] in self.workerLoop(index) }
+            thread.name = "entropyinfer-worker-\(index)"
+            thread.stackSize = 1 << 20
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    deinit {
+        finishedWorkers.store(0, ordering: .sequentiallyConsistent)
+        shuttingDown.store(true, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        wakeUp.lock(); wakeUp.broadcast(); wakeUp.unlock()
+        // Workers hold `unowned(unsafe) self`; wait for them to leave before memory goes away.
+        while finishedWorkers.load(ordering: .acquiring) != -(threadCount - 1) { ei_cpu_relax() }
+    }
+
+    /// Runs `body(task)` for every task in `0..<taskCount`, spread over the pool; returns when all
+    /// are done.
+    public func run(tasks taskCount: Int, _ body: (Int) -> Void) {
+        if taskCount <= 0 { return }
+        if threadCount == 1 || taskCount == 1 {
+            for task in 0..<taskCount { body(task) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            self.job = escapable
+            self.taskCount = taskCount
+            nextTask.store(0, ordering: .relaxed)
+            finishedWorkers.store(0, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+            if sleepingWorkers.load(ordering: .acquiring) > 0 {
+                wakeUp.lock(); wakeUp.broadcast(); wakeUp.unlock()
+            }
+            drainTasks(escapable, taskCount)
+            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 { ei_cpu_relax() }
+            self.job = nil
+        }
+    }
+
+    /// Splits `0..<count` into one contiguous range per task, each a multiple of `granularity`
+    /// (except the last), with about `tasksPerThread` tasks per thread for balance.
+    public func parallelRanges(_ count: Int, granularity: Int = 1, tasksPerThread: Int = 1,
+                               _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let units = (count + granularity - 1) / granularity
+        let taskCount = min(units, threadCount * tasksPerThread)
+        run(tasks: taskCount) { task in
+            let startUnit = units * task / taskCount
+            let endUnit = units * (task + 1) / taskCount
+            let range = min(count, startUnit * granularity)..<min(count, endUnit * granularity)
+            if !range.isEmpty { body(range) }
+        }
+    }
+
+    @inline(__always)
+    private func drainTasks(_ body: (Int) -> Void, _ taskCount: Int) {
+        while true {
+            let task = nextTask.add(1, ordering: .relaxed).oldValue
+            if task >= taskCount { return }
+            body(task)
+        }
+    }
+
+    private func workerLoop(_ index: Int) {
+        var seen = 0
+        while true {
+            // Wait for a new job: spin, then sleep.
+            var spins = 0
+            var current = generation.load(ordering: .acquiring)
+            while current == seen {
+                if spins < spinLimit {
+                    spins += 1
+                    ei_cpu_relax()
+                } else {
+                    wakeUp.lock()
+                    sleepingWorkers.add(1, ordering: .sequentiallyConsistent)
+                    while generation.load(ordering: .sequentiallyConsistent) == seen {
+                        wakeUp.wait()
+                    }
+                    sleepingWorkers.subtract(1, ordering: .sequentiallyConsistent)
+                    wakeUp.unlock()
+                }
+                current = generation.load(ordering: .acquiring)
+            }
+            seen = current
+            if shuttingDown.load(ordering: .acquiring) {
+                finishedWorkers.subtract(1, ordering: .releasing)
+                // Mark exit: the deinit waits for -(threadCount - 1).
+                return
+            }
+            if let job { drainTasks(job, taskCount) }
+            finishedWorkers.add(1, ordering: .releasing)
+        }
+    }
+}

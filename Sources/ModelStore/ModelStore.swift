@@ -1,0 +1,1 @@
+// The ModelStore module; see docs/ARCHITECTURE.md.

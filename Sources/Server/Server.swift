@@ -1,0 +1,1 @@
+// The Server module; see docs/ARCHITECTURE.md.

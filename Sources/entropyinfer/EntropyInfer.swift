@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct EntropyInfer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "entropyinfer",
+        abstract: "A CPU LLM inference server with an OpenAI-compatible API.")
+}
