@@ -25,7 +25,7 @@ public final class ThreadPool: @unchecked Sendable {
 
     // The current job; written by the submitting thread before `generation` is released.
     private var taskCount = 0
-    private var job: ((Int) -> Void)?
+    private var job: ((Int, Int) -> Void)?
 
     /// Spin iterations before a worker sleeps (a few hundred microseconds).
     private let spinLimit = 20_000
@@ -56,9 +56,15 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `body(task)` for every task in `0..<taskCount`, spread over the pool; returns when all
     /// are done.
     public func run(tasks taskCount: Int, _ body: (Int) -> Void) {
+        run(tasks: taskCount) { task, _ in body(task) }
+    }
+
+    /// Runs `body(task, thread)` for every task; `thread` in `0..<threadCount` identifies the
+    /// executing thread (for per-thread scratch). No two tasks run on the same thread at once.
+    public func run(tasks taskCount: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
         if taskCount <= 0 { return }
         if threadCount == 1 || taskCount == 1 {
-            for task in 0..<taskCount { body(task) }
+            for task in 0..<taskCount { body(task, 0) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
@@ -70,7 +76,7 @@ public final class ThreadPool: @unchecked Sendable {
             if sleepingWorkers.load(ordering: .acquiring) > 0 {
                 wakeUp.lock(); wakeUp.broadcast(); wakeUp.unlock()
             }
-            drainTasks(escapable, taskCount)
+            drainTasks(escapable, taskCount, thread: 0)
             while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 { ei_cpu_relax() }
             self.job = nil
         }
@@ -92,11 +98,11 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func drainTasks(_ body: (Int) -> Void, _ taskCount: Int) {
+    private func drainTasks(_ body: (Int, Int) -> Void, _ taskCount: Int, thread: Int) {
         while true {
             let task = nextTask.add(1, ordering: .relaxed).oldValue
             if task >= taskCount { return }
-            body(task)
+            body(task, thread)
         }
     }
 
@@ -127,7 +133,7 @@ public final class ThreadPool: @unchecked Sendable {
                 // Mark exit: the deinit waits for -(threadCount - 1).
                 return
             }
-            if let job { drainTasks(job, taskCount) }
+            if let job { drainTasks(job, taskCount, thread: index) }
             finishedWorkers.add(1, ordering: .releasing)
         }
     }

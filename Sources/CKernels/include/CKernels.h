@@ -6,6 +6,7 @@
 // test comparing them (Tests/KernelsTests).
 #include <stdint.h>
 #include <stddef.h>
+#include "ei_attention.h"
 
 /// Instruction-set levels a kernel may use.
 typedef enum {

@@ -1,1 +1,0 @@
-// The Attention module; see docs/ARCHITECTURE.md.

@@ -1,1 +1,0 @@
-// The KVMemory module; see docs/ARCHITECTURE.md.

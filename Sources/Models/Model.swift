@@ -1,0 +1,115 @@
+import Attention
+import GGUF
+import Kernels
+import KVMemory
+
+/// A loaded model and its fast forward pass (quantized weights, 8-bit activations inside the
+/// matmuls, f16 KV cache). Owned by one thread at a time (the engine thread).
+public final class Model: @unchecked Sendable {
+    public let file: GGUFFile
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let threads: ThreadPool
+    public let attention: DenseAttention
+    private let scratch: ForwardScratch
+
+    /// Loads `path` (a GGUF file) with `threadCount` compute threads.
+    public convenience init(path: String, threadCount: Int) throws(ModelError) {
+        let file: GGUFFile
+        do { file = try GGUFFile(path: path) } catch { throw .file(error) }
+        try self.init(file: file, threads: ThreadPool(threadCount: threadCount))
+    }
+
+    public init(file: GGUFFile, threads: ThreadPool) throws(ModelError) {
+        let architectureName: String
+        do { architectureName = try file.string("general.architecture") } catch { throw .file(error) }
+        let architecture = try ArchitectureRegistry.architecture(named: architectureName)
+        config = try architecture.config(from: file)
+        self.file = file
+        self.threads = threads
+        weights = try ModelWeights(file: file, config: config)
+        attention = DenseAttention(
+            geometry: AttentionGeometry(queryHeadCount: config.queryHeadCount, kvHeadCount: config.kvHeadCount,
+                                        headDim: config.headDim),
+            threads: threads)
+        scratch = ForwardScratch(config: config)
+    }
+
+    /// The KV layout sessions of this model use.
+    public func kvLayout(dataType: KVDataType = .f16) -> KVLayout {
+        KVLayout(layerCount: config.layerCount, kvHeadCount: config.kvHeadCount, headDim: config.headDim, dataType: dataType)
+    }
+
+    /// Runs the batch through the model, appends every token's keys and values to its session's
+    /// cache, advances the caches, and writes next-token logits for `batch.logitRows` into
+    /// `logits` ((logitRows.count, vocabularySize) f32).
+    public func forward(_ batch: ForwardBatch, logits: UnsafeMutablePointer<Float>) {
+        let tokenCount = batch.tokens.count
+        guard tokenCount > 0 else { return }
+        scratch.ensure(tokens: tokenCount)
+        let hidden = config.hiddenSize
+        let queryWidth = config.queryWidth, kvWidth = config.kvWidth, feedForward = config.feedForwardSize
+        let s = scratch
+
+        for (index, token) in batch.tokens.enumerated() {
+            precondition(token >= 0 && Int(token) < config.vocabularySize, "token id \(token) outside the vocabulary")
+            weights.embedding.lookup(token, into: s.residual + index * hidden)
+        }
+        for segment in batch.segments {
+            for offset in 0..<segment.tokenCount {
+                s.positions[segment.tokenStart + offset] = Int32(segment.kv.positionCount + offset)
+            }
+        }
+        config.rope.fillTable(positions: s.positions, count: tokenCount, table: s.rope)
+
+        for (layerIndex, layer) in weights.layers.enumerated() {
+            RMSNorm.apply(input: s.residual, inputStride: hidden, weight: layer.attentionNorm, output: s.normed,
+                          outputStride: hidden, rowCount: tokenCount, width: hidden, epsilon: config.rmsNormEpsilon)
+            layer.query.multiply(input: s.normed, rowCount: tokenCount, output: s.query, pool: threads, scratch: s.matmul)
+            layer.key.multiply(input: s.normed, rowCount: tokenCount, output: s.key, pool: threads, scratch: s.matmul)
+            layer.value.multiply(input: s.normed, rowCount: tokenCount, output: s.value, pool: threads, scratch: s.matmul)
+            if let bias = layer.queryBias { Elementwise.addBias(s.query, stride: queryWidth, rowCount: tokenCount, bias: bias, width: queryWidth) }
+            if let bias = layer.keyBias { Elementwise.addBias(s.key, stride: kvWidth, rowCount: tokenCount, bias: bias, width: kvWidth) }
+            if let bias = layer.valueBias { Elementwise.addBias(s.value, stride: kvWidth, rowCount: tokenCount, bias: bias, width: kvWidth) }
+            config.rope.apply(s.query, rowStride: queryWidth, rowCount: tokenCount, headCount: config.queryHeadCount,
+                              headDim: config.headDim, table: s.rope)
+            config.rope.apply(s.key, rowStride: kvWidth, rowCount: tokenCount, headCount: config.kvHeadCount,
+                              headDim: config.headDim, table: s.rope)
+
+            for segment in batch.segments {
+                let first = segment.tokenStart
+                segment.kv.append(layer: layerIndex, count: segment.tokenCount, keys: s.key + first * kvWidth,
+                                  values: s.value + first * kvWidth, rowStride: kvWidth)
+                attention.run(layer: layerIndex,
+                              queries: AttentionQueries(base: s.query + first * queryWidth, tokenStride: queryWidth,
+                                                        tokenCount: segment.tokenCount, firstPosition: segment.kv.positionCount),
+                              kv: segment.kv,
+                              output: AttentionOutput(base: s.attention + first * queryWidth, tokenStride: queryWidth))
+            }
+            layer.attentionOutput.multiply(input: s.attention, rowCount: tokenCount, output: s.projection, pool: threads, scratch: s.matmul)
+            Elementwise.add(s.residual, s.projection, count: tokenCount * hidden)
+
+            RMSNorm.apply(input: s.residual, inputStride: hidden, weight: layer.feedForwardNorm, output: s.normed,
+                          outputStride: hidden, rowCount: tokenCount, width: hidden, epsilon: config.rmsNormEpsilon)
+            layer.gate.multiply(input: s.normed, rowCount: tokenCount, output: s.gate, pool: threads, scratch: s.matmul)
+            layer.up.multiply(input: s.normed, rowCount: tokenCount, output: s.up, pool: threads, scratch: s.matmul)
+            threads.parallelRanges(tokenCount * feedForward, granularity: 64) { range in
+                Elementwise.swiGLU(gate: s.gate + range.lowerBound, up: s.up + range.lowerBound, count: range.count)
+            }
+            layer.down.multiply(input: s.gate, rowCount: tokenCount, output: s.projection, pool: threads, scratch: s.matmul)
+            Elementwise.add(s.residual, s.projection, count: tokenCount * hidden)
+        }
+        for segment in batch.segments {
+            segment.kv.advance(to: segment.kv.positionCount + segment.tokenCount)
+        }
+
+        let logitCount = batch.logitRows.count
+        guard logitCount > 0 else { return }
+        for (outputRow, tokenIndex) in batch.logitRows.enumerated() {
+            RMSNorm.apply(input: s.residual + tokenIndex * hidden, inputStride: hidden, weight: weights.outputNorm,
+                          output: s.normed + outputRow * hidden, outputStride: hidden, rowCount: 1, width: hidden,
+                          epsilon: config.rmsNormEpsilon)
+        }
+        weights.output.multiply(input: s.normed, rowCount: logitCount, output: logits, pool: threads, scratch: s.matmul)
+    }
+}
