@@ -177,6 +177,120 @@ static void chunk_avx512(const float *queries, size_t queryStride, const int32_t
 }
 #endif
 
+
+#if defined(__x86_64__)
+#define EI_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/// exp(x) for x <= 0 on 8 lanes (inputs below -87 give ~exp(-87)); the same reduction and
+/// polynomial as the AVX-512 version, with 2^n built in the exponent bits.
+EI_TARGET_AVX2
+static inline __m256 exp_nonpositive_avx2(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 poly = _mm256_set1_ps(1.0f / 720.0f);
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120.0f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24.0f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6.0f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(poly, _mm256_castsi256_ps(exponent));
+}
+
+EI_TARGET_AVX2
+static void load_block_avx2(const void *block, int headDim, int isF16, float *kf, float *vf) {
+    size_t n = (size_t)headDim * T;
+    if (isF16) {
+        const uint16_t *h = (const uint16_t *)block;
+        for (size_t i = 0; i < n; i += 8) {
+            _mm256_storeu_ps(kf + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+            _mm256_storeu_ps(vf + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + n + i))));
+        }
+    } else {
+        memcpy(kf, block, n * sizeof(float));
+        memcpy(vf, (const float *)block + n, n * sizeof(float));
+    }
+}
+
+/// Sum of 8 lanes in a fixed order: ((0+4)+(2+6)) + ((1+5)+(3+7)).
+EI_TARGET_AVX2
+static inline float horizontal_sum_avx2(__m256 v) {
+    __m128 quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    __m128 pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+    __m128 single = _mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 1));
+    return _mm_cvtss_f32(single);
+}
+
+EI_TARGET_AVX2
+static void chunk_avx2(const float *queries, size_t queryStride, const int32_t *rowLimits, int rowCount,
+                       int headDim, float scale, const ei_kv_block_list *list, int firstBlock, int blockCount,
+                       float *acc, float *rowMax, float *rowSum, float *scratch) {
+    float *kf = scratch;
+    float *vf = scratch + (size_t)T * headDim;
+    const int dimVectors = headDim / 8;
+    for (int r = 0; r < rowCount; r++) {
+        rowMax[r] = -INFINITY;
+        rowSum[r] = 0.0f;
+        memset(acc + (size_t)r * headDim, 0, sizeof(float) * (size_t)headDim);
+    }
+    const __m256 scaleVector = _mm256_set1_ps(scale);
+    const __m256i laneIndex = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int b = firstBlock; b < firstBlock + blockCount; b++) {
+        load_block_avx2(list->poolBase + (size_t)list->blockIDs[b] * list->blockBytes, headDim, list->isF16, kf, vf);
+        for (int r = 0; r < rowCount; r++) {
+            int n = visible_entries(list, b, rowLimits[r]);
+            if (n == 0) continue;
+            const float *q = queries + (size_t)r * queryStride;
+            __m256 low[4], high[4];
+            for (int j = 0; j < 4; j++) { low[j] = _mm256_setzero_ps(); high[j] = _mm256_setzero_ps(); }
+            for (int d = 0; d < headDim; d += 4)
+                for (int j = 0; j < 4; j++) {
+                    __m256 qd = _mm256_set1_ps(q[d + j]);
+                    low[j] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(kf + (size_t)(d + j) * T), low[j]);
+                    high[j] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(kf + (size_t)(d + j) * T + 8), high[j]);
+                }
+            __m256 sLow = _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(low[0], low[1]), _mm256_add_ps(low[2], low[3])), scaleVector);
+            __m256 sHigh = _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(high[0], high[1]), _mm256_add_ps(high[2], high[3])), scaleVector);
+            float s[T];
+            _mm256_storeu_ps(s, sLow);
+            _mm256_storeu_ps(s + 8, sHigh);
+            float blockMax = -INFINITY;
+            for (int t = 0; t < n; t++) blockMax = s[t] > blockMax ? s[t] : blockMax;
+            float previous = rowMax[r];
+            float next = previous > blockMax ? previous : blockMax;
+            float alpha = previous == -INFINITY ? 0.0f : expf(previous - next);
+            __m256 nextVector = _mm256_set1_ps(next);
+            __m256 visibleLow = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), laneIndex));
+            __m256 visibleHigh = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), laneIndex));
+            __m256 pLow = _mm256_and_ps(visibleLow, exp_nonpositive_avx2(_mm256_sub_ps(sLow, nextVector)));
+            __m256 pHigh = _mm256_and_ps(visibleHigh, exp_nonpositive_avx2(_mm256_sub_ps(sHigh, nextVector)));
+            rowSum[r] = rowSum[r] * alpha + horizontal_sum_avx2(_mm256_add_ps(pLow, pHigh));
+            rowMax[r] = next;
+            float probabilities[T];
+            _mm256_storeu_ps(probabilities, pLow);
+            _mm256_storeu_ps(probabilities + 8, pHigh);
+            float *a = acc + (size_t)r * headDim;
+            const __m256 alphaVector = _mm256_set1_ps(alpha);
+            for (int v = 0; v < dimVectors; v++) {
+                __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+                int t = 0;
+                for (; t + 1 < n; t += 2) {
+                    even = _mm256_fmadd_ps(_mm256_set1_ps(probabilities[t]), _mm256_loadu_ps(vf + (size_t)t * headDim + v * 8), even);
+                    odd = _mm256_fmadd_ps(_mm256_set1_ps(probabilities[t + 1]), _mm256_loadu_ps(vf + (size_t)(t + 1) * headDim + v * 8), odd);
+                }
+                if (t < n) even = _mm256_fmadd_ps(_mm256_set1_ps(probabilities[t]), _mm256_loadu_ps(vf + (size_t)t * headDim + v * 8), even);
+                __m256 blockOutput = _mm256_add_ps(even, odd);
+                _mm256_storeu_ps(a + v * 8, _mm256_fmadd_ps(_mm256_loadu_ps(a + v * 8), alphaVector, blockOutput));
+            }
+        }
+    }
+}
+#endif
+
 void ei_attention_chunk(const float *queries, size_t queryStride, const int32_t *rowLimits, int rowCount,
                         int headDim, float scale, const ei_kv_block_list *list, int firstBlock, int blockCount,
                         float *acc, float *rowMax, float *rowSum, float *scratch) {
@@ -184,6 +298,11 @@ void ei_attention_chunk(const float *queries, size_t queryStride, const int32_t 
     if (ei_active_isa() >= EI_ISA_AVX512 && headDim % 16 == 0) {
         chunk_avx512(queries, queryStride, rowLimits, rowCount, headDim, scale, list, firstBlock, blockCount,
                      acc, rowMax, rowSum, scratch);
+        return;
+    }
+    if (ei_active_isa() >= EI_ISA_AVX2 && headDim % 8 == 0) {
+        chunk_avx2(queries, queryStride, rowLimits, rowCount, headDim, scale, list, firstBlock, blockCount,
+                   acc, rowMax, rowSum, scratch);
         return;
     }
 #endif

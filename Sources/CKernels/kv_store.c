@@ -46,9 +46,33 @@ static void store_f16_avx512(uint16_t *block, int headDim, int slot, int count,
 }
 #endif
 
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static void store_f16_f16c(uint16_t *block, int headDim, int slot, int count,
+                           const float *keys, size_t keyStride, const float *values, size_t valueStride) {
+    uint16_t *blockKeys = block;
+    uint16_t *blockValues = block + (size_t)headDim * T;
+    for (int i = 0; i < count; i++) {
+        const float *key = keys + (size_t)i * keyStride;
+        const float *value = values + (size_t)i * valueStride;
+        for (int d = 0; d < headDim; d += 8) {
+            __m128i vh = _mm256_cvtps_ph(_mm256_loadu_ps(value + d), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            _mm_storeu_si128((__m128i *)(blockValues + (size_t)(slot + i) * headDim + d), vh);
+            uint16_t lanes[8];
+            _mm_storeu_si128((__m128i *)lanes, _mm256_cvtps_ph(_mm256_loadu_ps(key + d), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            for (int j = 0; j < 8; j++) blockKeys[(size_t)(d + j) * T + slot + i] = lanes[j];
+        }
+    }
+}
+#endif
+
 void ei_kv_store_f16(void *block, int headDim, int slot, int count,
                      const float *keys, size_t keyStride, const float *values, size_t valueStride) {
 #if defined(__x86_64__)
+    if (ei_active_isa() >= EI_ISA_AVX2 && headDim % 8 == 0 && ei_active_isa() < EI_ISA_AVX512) {
+        store_f16_f16c((uint16_t *)block, headDim, slot, count, keys, keyStride, values, valueStride);
+        return;
+    }
     if (ei_active_isa() >= EI_ISA_AVX512) {
         store_f16_avx512((uint16_t *)block, headDim, slot, count, keys, keyStride, values, valueStride);
         return;
