@@ -11,6 +11,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case llama3
     /// Qwen2: the Llama 3 regex with single digits (`\p{N}` instead of `\p{N}{1,3}`).
     case qwen2
+    /// Qwen3.5: the Qwen2 regex with combining marks (`\p{M}`) counted as letters.
+    case qwen35
     /// SmolLM / StarCoder: every `\p{N}` character isolated, then the GPT-2 regex.
     case digitsThenGPT2
     /// llama.cpp's fallback for BPE files without `tokenizer.ggml.pre`: punctuation runs
@@ -34,6 +36,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                    "dbrx", "smaug-bpe"]),
         (.qwen2, ["qwen2", "deepseek-r1-qwen", "stablelm2", "hunyuan", "megrez", "kormo", "f2llmv2", "grok-2",
                   "solar-open"]),
+        (.qwen35, ["qwen35"]),
         (.digitsThenGPT2, ["smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b",
                            "mellum2"]),
         (.legacyDefault, ["default"]),
@@ -69,6 +72,10 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                     PreTokenizerScanner(scalars: scalars, flags: flags).llama3(0..<count, maxDigits: 3, into: &wordEnds)
                 case .qwen2:
                     PreTokenizerScanner(scalars: scalars, flags: flags).llama3(0..<count, maxDigits: 1, into: &wordEnds)
+                case .qwen35:
+                    PreTokenizerScanner(scalars: scalars, flags: flags)
+                        .llama3(0..<count, maxDigits: 1, wordClass: UnicodeCategories.letter | UnicodeCategories.mark,
+                                into: &wordEnds)
                 case .digitsThenGPT2:
                     let scanner = PreTokenizerScanner(scalars: scalars, flags: flags)
                     scratch.removeAll(keepingCapacity: true)

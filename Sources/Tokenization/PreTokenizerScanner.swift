@@ -71,7 +71,11 @@ struct PreTokenizerScanner {
 
     /// Llama 3 (`maxDigits` 3) and Qwen2 (`maxDigits` 1):
     /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
-    func llama3(_ range: Range<Int>, maxDigits: Int, into wordEnds: inout [Int]) {
+    /// Qwen3.5 (`maxDigits` 1, `wordClass` letters and marks) reads `[\p{L}\p{M}]` for `\p{L}`
+    /// in the word alternative and excludes `\p{M}` from the punctuation alternative.
+    func llama3(_ range: Range<Int>, maxDigits: Int, wordClass: UnicodeCategories.Flags = UnicodeCategories.letter,
+                into wordEnds: inout [Int]) {
+        let wordNumberOrSpace = wordClass | Self.number | Self.whitespace
         let end = range.upperBound
         @inline(__always) func flagsAt(_ position: Int) -> UnicodeCategories.Flags { position < end ? flags[position] : 0 }
         var position = range.lowerBound
@@ -86,9 +90,9 @@ struct PreTokenizerScanner {
             }
             // `[^\r\n\p{L}\p{N}]?\p{L}+`
             if scalar != 0x0D, scalar != 0x0A, flag & Self.number == 0,
-               flag & Self.letter != 0 || flagsAt(position + 1) & Self.letter != 0 {
+               flag & wordClass != 0 || flagsAt(position + 1) & wordClass != 0 {
                 position += 1
-                while flagsAt(position) & Self.letter != 0 { position += 1 }
+                while flagsAt(position) & wordClass != 0 { position += 1 }
                 wordEnds.append(position)
                 continue
             }
@@ -108,9 +112,9 @@ struct PreTokenizerScanner {
             // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
             let spaceFirst = scalar == 0x20
             let bodyFlags = spaceFirst ? flagsAt(position + 1) : flag
-            if bodyFlags & Self.letterNumberOrSpace == 0 {
+            if bodyFlags & wordNumberOrSpace == 0 {
                 position += spaceFirst ? 1 : 0
-                while position < end, flags[position] & Self.letterNumberOrSpace == 0 { position += 1 }
+                while position < end, flags[position] & wordNumberOrSpace == 0 { position += 1 }
                 while position < end, scalars[position] == 0x0D || scalars[position] == 0x0A { position += 1 }
                 wordEnds.append(position)
                 continue

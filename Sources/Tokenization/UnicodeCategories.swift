@@ -1,9 +1,9 @@
-/// The character classes pre-tokenizer regexes use (`\p{L}`, `\p{N}`, `\p{P}`, `\s`), as bit flags
+/// The character classes pre-tokenizer regexes use (`\p{L}`, `\p{N}`, `\p{P}`, `\p{M}`, `\s`), as bit flags
 /// per Unicode scalar.
 ///
 /// `\s` is the Unicode `White_Space` property (the set llama.cpp's `unicode_set_whitespace`
 /// holds, and what Oniguruma in HF tokenizers matches). Letters, numbers and punctuation are the
-/// general categories L*, N* and P*. The Basic Multilingual Plane is tabulated once (64 KiB, built
+/// general categories L*, N*, P* and M*. The Basic Multilingual Plane is tabulated once (64 KiB, built
 /// on first use from the standard library's Unicode data); other planes are classified on demand.
 struct UnicodeCategories {
     typealias Flags = UInt8
@@ -12,6 +12,7 @@ struct UnicodeCategories {
     static let number: Flags = 2
     static let whitespace: Flags = 4
     static let punctuation: Flags = 8
+    static let mark: Flags = 16
 
     /// Flags of every scalar below 0x10000 (surrogates have none).
     private static let basicPlane: [Flags] = {
@@ -41,6 +42,8 @@ struct UnicodeCategories {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
             flags |= punctuation
+        case .nonspacingMark, .spacingMark, .enclosingMark:
+            flags |= mark
         default:
             break
         }
