@@ -30,4 +30,6 @@ static inline void ei_cpu_relax(void) {
 #endif
 }
 
+#include "ei_quant.h"
+
 #endif

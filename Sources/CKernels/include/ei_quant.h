@@ -1,0 +1,62 @@
+#ifndef ENTROPYINFER_EI_QUANT_H
+#define ENTROPYINFER_EI_QUANT_H
+// Quantized matrix multiplication: weights packed once at load, activations quantized per call,
+// integer dot products per block. Types are ggml type ids (GGMLType.rawValue).
+//
+// Numerics are fixed by the format, not by the instruction set: every ISA path computes each output
+// element with the same integer sums and the same float operations in the same order, so portable,
+// AVX2 and AVX-512 give bit-identical results, and a row's result never depends on how many rows
+// are multiplied with it (batch invariance). The exact operations are documented in
+// Sources/Kernels/Quant/MatMulReference.swift, which computes them in plain Swift.
+#include <stddef.h>
+#include <stdint.h>
+#include "CKernels.h"  // ei_isa (CKernels.h includes this header after defining it)
+
+/// Output rows interleaved per packed group (one 32-bit lane of a 512-bit vector each).
+#define EI_GROUP_ROWS 16
+
+/// Where the parts of one quantized activation row sit (byte offsets from the row start).
+typedef struct {
+    size_t row_bytes;     ///< stride between rows, a multiple of 64; 0 for float weight types
+    size_t scale_offset;  ///< float d[blocks]: the activation block scales
+    size_t sum_offset;    ///< 32-blocks: int32 corr[blocks] = -offset * Σq;  Q4_K/Q5_K: int16 Σq per 32;
+                          ///< Q6_K: int32 -32 * Σq per 16
+    size_t min_offset;    ///< Q4_1/Q5_1: float d * Σq per block; otherwise unused (0)
+} ei_activation_layout;
+
+/// Bytes of the packed form of a (row_count, column_count) matrix of `ggml_type`, or 0 when the
+/// type is unsupported or column_count is not a multiple of its block size.
+size_t ei_packed_weight_bytes(uint32_t ggml_type, size_t row_count, size_t column_count);
+
+/// Packs groups [group_begin, group_end) of EI_GROUP_ROWS rows from GGUF row-major blocks
+/// (one quantized row of column_count elements per output) into `packed` (64-byte aligned,
+/// ei_packed_weight_bytes long). Rows past row_count are zero. Groups are independent: callers may
+/// pack ranges in parallel. Returns 0 on an unsupported type/shape or when out of memory.
+int ei_pack_weight_groups(uint32_t ggml_type, const void *gguf_rows, size_t row_count, size_t column_count,
+                           void *packed, size_t group_begin, size_t group_end);
+
+/// The quantized activation layout multiplying `ggml_type` weights needs; row_bytes == 0 means
+/// the kernel reads the fp32 input directly.
+ei_activation_layout ei_activation_layout_for(uint32_t ggml_type, size_t column_count);
+
+/// Quantizes fp32 rows [row_begin, row_end) of `input` ((rows, column_count) fp32, row-major) into
+/// `activations` ((rows, layout.row_bytes) bytes, 64-byte aligned) for `ggml_type` weights.
+void ei_quantize_activation_rows(ei_isa isa, uint32_t ggml_type, const float *input, size_t column_count,
+                                 size_t row_begin, size_t row_end, void *activations);
+
+/// output[m * row_count + n] = Σ_k input[m][k] · W[n][k] for m < input_row_count and n in the rows of
+/// groups [group_begin, group_end). `activations` comes from ei_quantize_activation_rows (ignored
+/// for float types, which read `input`). Groups are independent: callers split them over threads.
+void ei_matmul_groups(ei_isa isa, uint32_t ggml_type, const void *packed, size_t row_count, size_t column_count,
+                      const void *activations, const float *input, size_t input_row_count, float *output,
+                      size_t group_begin, size_t group_end);
+
+/// fp32 <-> IEEE half rows (round to nearest even; NaN stays NaN, quieted). F16C / AVX-512 paths
+/// are bit-identical to the portable one.
+void ei_f32_to_f16_row(const float *source, uint16_t *destination, size_t count);
+void ei_f16_to_f32_row(const uint16_t *source, float *destination, size_t count);
+/// The same with an explicit instruction-set level (tests compare the paths).
+void ei_f32_to_f16_row_isa(ei_isa isa, const float *source, uint16_t *destination, size_t count);
+void ei_f16_to_f32_row_isa(ei_isa isa, const uint16_t *source, float *destination, size_t count);
+
+#endif

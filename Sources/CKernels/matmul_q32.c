@@ -1,0 +1,285 @@
+// Matrix multiplication for the 32-element block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0.
+//
+// For output (m, n), with q the stored unsigned weight quants of row n and a the activation quants
+// of row m (both per block b of 32), acc starts at 0 and for b = 0, 1, ... in order:
+//   isum = corr[b] + Σ_e q[e] · a[e]              exact int32 (corr = -offset · Σ a)
+//   acc  = fma((float)isum, dw[b] · da[b], acc)
+//   acc  = fma(mw[b], sa[b], acc)                   Q4_1 / Q5_1 only (sa = da · Σ a)
+// Every path below performs exactly these operations, so all agree bit for bit, and a row's
+// result does not depend on which rows are computed with it.
+#include "quant_layout.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+typedef struct {
+    const int8_t *q;        // [K] quants
+    const float *d;         // [blocks] scales
+    const int32_t *corr;    // [blocks] -offset · Σq
+    const float *sa;        // [blocks] d · Σq (Q4_1, Q5_1)
+} q32_activation;
+
+EI_INLINE q32_activation q32_activation_row(const ei_matmul_job *job, size_t m) {
+    const uint8_t *row = job->activations + m * job->activation.row_bytes;
+    return (q32_activation){ (const int8_t *)row, (const float *)(row + job->activation.scale_offset),
+                             (const int32_t *)(row + job->activation.sum_offset),
+                             (const float *)(row + job->activation.min_offset) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Portable C
+
+// Unpacks block tile `tile` into q[16][32] (unsigned quants, natural order).
+static void q32_unpack_tile(const ei_layout *layout, const uint8_t *tile, uint8_t q[EI_GROUP_ROWS][32]) {
+    for (int n = 0; n < EI_GROUP_ROWS; n++) {
+        if (layout->bits == 8) {
+            for (int u = 0; u < 8; u++) memcpy(&q[n][4 * u], tile + 64 * u + 4 * n, 4);
+            continue;
+        }
+        for (int c = 0; c < 4; c++)
+            for (int j = 0; j < 4; j++) {
+                uint8_t byte = tile[64 * c + 4 * n + j];
+                q[n][8 * c + j] = byte & 0xF;
+                q[n][8 * c + 4 + j] = byte >> 4;
+            }
+        if (layout->bits == 5)
+            for (int u = 0; u < 8; u++) {
+                uint64_t plane = ei_load_u64(tile + 256 + 8 * u);
+                for (int j = 0; j < 4; j++) q[n][4 * u + j] |= (uint8_t)(((plane >> (4 * n + j)) & 1) << 4);
+            }
+    }
+}
+
+void ei_matmul_q32_portable(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
+    enum { ROW_TILE = 8 };
+    const ei_layout *layout = &job->layout;
+    size_t blocks = layout->block_count;
+    uint8_t q[EI_GROUP_ROWS][32];
+    for (size_t g = group_begin; g < group_end; g++) {
+        const uint8_t *group = job->packed + g * layout->group_bytes;
+        const uint16_t *dw = (const uint16_t *)(group + layout->scale_offset), *mw = dw + 16 * blocks;
+        int lanes = ei_group_lanes(job, g);
+        for (size_t m0 = 0; m0 < rows; m0 += ROW_TILE) {
+            size_t tile_rows = rows - m0 < ROW_TILE ? rows - m0 : ROW_TILE;
+            float acc[ROW_TILE][EI_GROUP_ROWS] = {{0}};
+            for (size_t b = 0; b < blocks; b++) {
+                q32_unpack_tile(layout, group + b * layout->tile_bytes, q);
+                for (size_t i = 0; i < tile_rows; i++) {
+                    q32_activation a = q32_activation_row(job, m0 + i);
+                    const int8_t *aq = a.q + 32 * b;
+                    for (int n = 0; n < lanes; n++) {
+                        int32_t isum = a.corr[b];
+                        for (int e = 0; e < 32; e++) isum += (int32_t)q[n][e] * aq[e];
+                        acc[i][n] = fmaf((float)isum, ei_half_to_float(dw[16 * b + n]) * a.d[b], acc[i][n]);
+                        if (layout->has_min) acc[i][n] = fmaf(ei_half_to_float(mw[16 * b + n]), a.sa[b], acc[i][n]);
+                    }
+                }
+            }
+            for (size_t i = 0; i < tile_rows; i++)
+                memcpy(job->output + (m0 + i) * job->row_count + g * EI_GROUP_ROWS, acc[i], sizeof(float) * (size_t)lanes);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+// ---------------------------------------------------------------------------------------------
+// AVX-512 VNNI: one 512-bit lane vector per unpacked vector u, vpdpbusd against the activation
+// word of elements 4u..4u+3 broadcast to all lanes. Tiles of up to 4 activation rows reuse each
+// unpacked weight vector.
+
+EI_TARGET_AVX512 EI_INLINE __m512i broadcast_word512(const int8_t *p) { return _mm512_set1_epi32(ei_load_i32(p)); }
+
+EI_TARGET_AVX512 EI_INLINE void q32_avx512_tile(const ei_matmul_job *job, size_t g, size_t m0, const int M,
+                                               const int bits, const int has_min) {
+    const ei_layout *layout = &job->layout;
+    const size_t blocks = layout->block_count, tile_bytes = layout->tile_bytes;
+    const uint8_t *group = job->packed + g * layout->group_bytes;
+    const uint16_t *dw = (const uint16_t *)(group + layout->scale_offset), *mw = dw + 16 * blocks;
+    q32_activation a[4];
+    __m512 acc[4];
+    for (int m = 0; m < M; m++) { a[m] = q32_activation_row(job, m0 + (size_t)m); acc[m] = _mm512_setzero_ps(); }
+    const __m512i low_mask = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
+    for (size_t b = 0; b < blocks; b++) {
+        const uint8_t *tile = group + b * tile_bytes;
+        // Two accumulators per row (even and odd u) shorten the vpdpbusd dependency chains.
+        __m512i even[4], odd[4];
+        for (int m = 0; m < M; m++) { even[m] = _mm512_set1_epi32(a[m].corr[b]); odd[m] = _mm512_setzero_si512(); }
+        if (bits == 8) {
+            for (int u = 0; u < 8; u += 2) {
+                __m512i w0 = _mm512_load_si512(tile + 64 * u), w1 = _mm512_load_si512(tile + 64 * u + 64);
+                for (int m = 0; m < M; m++) {
+                    even[m] = _mm512_dpbusd_epi32(even[m], w0, broadcast_word512(a[m].q + 32 * b + 4 * u));
+                    odd[m] = _mm512_dpbusd_epi32(odd[m], w1, broadcast_word512(a[m].q + 32 * b + 4 * u + 4));
+                }
+            }
+        } else {
+            for (int c = 0; c < 4; c++) {
+                __m512i packed = _mm512_load_si512(tile + 64 * c);
+                __m512i lo = _mm512_and_si512(packed, low_mask);
+                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_mask);
+                if (bits == 5) {
+                    __mmask64 klo = (__mmask64)ei_load_u64(tile + 256 + 16 * c);
+                    __mmask64 khi = (__mmask64)ei_load_u64(tile + 256 + 16 * c + 8);
+                    lo = _mm512_mask_add_epi8(lo, klo, lo, bit4);
+                    hi = _mm512_mask_add_epi8(hi, khi, hi, bit4);
+                }
+                for (int m = 0; m < M; m++) {
+                    even[m] = _mm512_dpbusd_epi32(even[m], lo, broadcast_word512(a[m].q + 32 * b + 8 * c));
+                    odd[m] = _mm512_dpbusd_epi32(odd[m], hi, broadcast_word512(a[m].q + 32 * b + 8 * c + 4));
+                }
+            }
+        }
+        const __m512 d = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(dw + 16 * b)));
+        __m512 min = _mm512_setzero_ps();
+        if (has_min) min = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(mw + 16 * b)));
+        for (int m = 0; m < M; m++) {
+            __m512 isum = _mm512_cvtepi32_ps(_mm512_add_epi32(even[m], odd[m]));
+            acc[m] = _mm512_fmadd_ps(isum, _mm512_mul_ps(d, _mm512_set1_ps(a[m].d[b])), acc[m]);
+            if (has_min) acc[m] = _mm512_fmadd_ps(min, _mm512_set1_ps(a[m].sa[b]), acc[m]);
+        }
+    }
+    int lanes = ei_group_lanes(job, g);
+    for (int m = 0; m < M; m++) {
+        float *out = job->output + (m0 + (size_t)m) * job->row_count + g * EI_GROUP_ROWS;
+        if (lanes == EI_GROUP_ROWS) _mm512_storeu_ps(out, acc[m]);
+        else _mm512_mask_storeu_ps(out, (__mmask16)((1u << lanes) - 1), acc[m]);
+    }
+}
+
+EI_TARGET_AVX512 EI_INLINE void q32_avx512_run(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end,
+                                              const int bits, const int has_min) {
+    size_t chunk = ei_activation_row_block(job);
+    for (size_t r0 = 0; r0 < rows; r0 += chunk) {
+        size_t r1 = rows - r0 < chunk ? rows : r0 + chunk;
+        for (size_t g = group_begin; g < group_end; g++) {
+            size_t m = r0;
+            for (; m + 4 <= r1; m += 4) q32_avx512_tile(job, g, m, 4, bits, has_min);
+            switch (r1 - m) {
+            case 3: q32_avx512_tile(job, g, m, 3, bits, has_min); break;
+            case 2: q32_avx512_tile(job, g, m, 2, bits, has_min); break;
+            case 1: q32_avx512_tile(job, g, m, 1, bits, has_min); break;
+            }
+        }
+    }
+}
+
+EI_TARGET_AVX512 void ei_matmul_q32_avx512(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
+    switch (job->layout.bits * 2 + job->layout.has_min) {
+    case 8: q32_avx512_run(job, rows, group_begin, group_end, 4, 0); break;
+    case 9: q32_avx512_run(job, rows, group_begin, group_end, 4, 1); break;
+    case 10: q32_avx512_run(job, rows, group_begin, group_end, 5, 0); break;
+    case 11: q32_avx512_run(job, rows, group_begin, group_end, 5, 1); break;
+    default: q32_avx512_run(job, rows, group_begin, group_end, 8, 0); break;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2: each 64-byte lane vector is two 256-bit halves (rows 0-7, rows 8-15); u8×s8 products via
+// vpmaddubsw + vpmaddwd. Q8_0 uses the sign trick instead of the +128 offset (vpmaddubsw would
+// saturate); both give the same exact integer Σ w·a.
+
+EI_TARGET_AVX2 EI_INLINE __m256i broadcast_word256(const int8_t *p) { return _mm256_set1_epi32(ei_load_i32(p)); }
+
+EI_TARGET_AVX2 EI_INLINE __m256i dot4_avx2(__m256i acc, __m256i u8, __m256i s8) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u8, s8), _mm256_set1_epi16(1)));
+}
+
+// 32 plane bits (one per byte) -> bytes equal to `value` where the bit is set.
+EI_TARGET_AVX2 EI_INLINE __m256i expand_bits_avx2(uint32_t bits, __m256i value) {
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, select), select), value);
+}
+
+EI_TARGET_AVX2 EI_INLINE void q32_avx2_tile(const ei_matmul_job *job, size_t g, int half, size_t m0, const int M,
+                                           const int bits, const int has_min) {
+    const ei_layout *layout = &job->layout;
+    const size_t blocks = layout->block_count, tile_bytes = layout->tile_bytes;
+    const uint8_t *group = job->packed + g * layout->group_bytes;
+    const uint16_t *dw = (const uint16_t *)(group + layout->scale_offset) + 8 * half, *mw = dw + 16 * blocks;
+    q32_activation a[4];
+    __m256 acc[4];
+    for (int m = 0; m < M; m++) { a[m] = q32_activation_row(job, m0 + (size_t)m); acc[m] = _mm256_setzero_ps(); }
+    const __m256i low_mask = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10), flip = _mm256_set1_epi8((char)0x80);
+    for (size_t b = 0; b < blocks; b++) {
+        const uint8_t *tile = group + b * tile_bytes + 32 * half;
+        __m256i isum[4];
+        for (int m = 0; m < M; m++) isum[m] = bits == 8 ? _mm256_setzero_si256() : _mm256_set1_epi32(a[m].corr[b]);
+        if (bits == 8) {
+            for (int u = 0; u < 8; u++) {
+                __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i *)(tile + 64 * u)), flip);  // int8 weights
+                __m256i magnitude = _mm256_sign_epi8(w, w);
+                for (int m = 0; m < M; m++)
+                    isum[m] = dot4_avx2(isum[m], magnitude, _mm256_sign_epi8(broadcast_word256(a[m].q + 32 * b + 4 * u), w));
+            }
+        } else {
+            for (int c = 0; c < 4; c++) {
+                __m256i packed = _mm256_load_si256((const __m256i *)(tile + 64 * c));
+                __m256i lo = _mm256_and_si256(packed, low_mask);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask);
+                if (bits == 5) {
+                    const uint8_t *planes = group + b * tile_bytes + 256 + 16 * c + 4 * half;
+                    lo = _mm256_or_si256(lo, expand_bits_avx2((uint32_t)ei_load_i32(planes), bit4));
+                    hi = _mm256_or_si256(hi, expand_bits_avx2((uint32_t)ei_load_i32(planes + 8), bit4));
+                }
+                for (int m = 0; m < M; m++) {
+                    isum[m] = dot4_avx2(isum[m], lo, broadcast_word256(a[m].q + 32 * b + 8 * c));
+                    isum[m] = dot4_avx2(isum[m], hi, broadcast_word256(a[m].q + 32 * b + 8 * c + 4));
+                }
+            }
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(dw + 16 * b)));
+        __m256 min = _mm256_setzero_ps();
+        if (has_min) min = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mw + 16 * b)));
+        for (int m = 0; m < M; m++) {
+            acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[m]), _mm256_mul_ps(d, _mm256_set1_ps(a[m].d[b])), acc[m]);
+            if (has_min) acc[m] = _mm256_fmadd_ps(min, _mm256_set1_ps(a[m].sa[b]), acc[m]);
+        }
+    }
+    int lanes = ei_group_lanes(job, g) - 8 * half;
+    for (int m = 0; m < M; m++) {
+        float *out = job->output + (m0 + (size_t)m) * job->row_count + g * EI_GROUP_ROWS + 8 * half;
+        if (lanes >= 8) {
+            _mm256_storeu_ps(out, acc[m]);
+        } else {
+            float lane_values[8];
+            _mm256_storeu_ps(lane_values, acc[m]);
+            memcpy(out, lane_values, sizeof(float) * (size_t)lanes);
+        }
+    }
+}
+
+EI_TARGET_AVX2 EI_INLINE void q32_avx2_run(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end,
+                                          const int bits, const int has_min) {
+    size_t chunk = ei_activation_row_block(job);
+    for (size_t r0 = 0; r0 < rows; r0 += chunk) {
+        size_t r1 = rows - r0 < chunk ? rows : r0 + chunk;
+        for (size_t g = group_begin; g < group_end; g++) {
+            for (int half = 0; half < 2 && ei_group_lanes(job, g) > 8 * half; half++) {
+                size_t m = r0;
+                for (; m + 4 <= r1; m += 4) q32_avx2_tile(job, g, half, m, 4, bits, has_min);
+                switch (r1 - m) {
+                case 3: q32_avx2_tile(job, g, half, m, 3, bits, has_min); break;
+                case 2: q32_avx2_tile(job, g, half, m, 2, bits, has_min); break;
+                case 1: q32_avx2_tile(job, g, half, m, 1, bits, has_min); break;
+                }
+            }
+        }
+    }
+}
+
+EI_TARGET_AVX2 void ei_matmul_q32_avx2(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
+    switch (job->layout.bits * 2 + job->layout.has_min) {
+    case 8: q32_avx2_run(job, rows, group_begin, group_end, 4, 0); break;
+    case 9: q32_avx2_run(job, rows, group_begin, group_end, 4, 1); break;
+    case 10: q32_avx2_run(job, rows, group_begin, group_end, 5, 0); break;
+    case 11: q32_avx2_run(job, rows, group_begin, group_end, 5, 1); break;
+    default: q32_avx2_run(job, rows, group_begin, group_end, 8, 0); break;
+    }
+}
+#else
+void ei_matmul_q32_avx512(const ei_matmul_job *job, size_t rows, size_t g0, size_t g1) { ei_matmul_q32_portable(job, rows, g0, g1); }
+void ei_matmul_q32_avx2(const ei_matmul_job *job, size_t rows, size_t g0, size_t g1) { ei_matmul_q32_portable(job, rows, g0, g1); }
+#endif

@@ -1,0 +1,52 @@
+import CKernels
+import GGUF
+
+/// The C activation quantizer seen from Swift: lets tests read back what the kernels multiply.
+public enum ActivationQuantization {
+    /// Quantizes (rowCount, columnCount) fp32 rows for `type` weights at `isa` and decodes the
+    /// result; nil for float weight types (no quantization).
+    public static func quantize(type: GGMLType, input: UnsafePointer<Float>, rowCount: Int, columnCount: Int,
+                                isa: KernelISA) -> [MatMulReference.QuantizedRow]? {
+        guard let blockSize = MatMulReference.activationBlockSize(for: type) else { return nil }
+        let layout = ei_activation_layout_for(type.rawValue, columnCount)
+        guard layout.row_bytes > 0 else { return nil }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: rowCount * layout.row_bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer)
+        return (0..<rowCount).map { row in
+            let base = buffer + row * layout.row_bytes
+            let quants = (0..<columnCount).map { base.load(fromByteOffset: $0, as: Int8.self) }
+            let scales = (0..<columnCount / blockSize).map { base.load(fromByteOffset: layout.scale_offset + 4 * $0, as: Float.self) }
+            return MatMulReference.QuantizedRow(quants: quants, scales: scales, blockSize: blockSize)
+        }
+    }
+
+    /// The block sums the C quantizer stored for row `row`, in the form the kernels use:
+    /// 32-blocks: -offset · Σq per block; Q4_K/Q5_K: Σq per 32; Q6_K: -32 · Σq per 16.
+    public static func storedSums(type: GGMLType, input: UnsafePointer<Float>, columnCount: Int, isa: KernelISA) -> [Int] {
+        let layout = ei_activation_layout_for(type.rawValue, columnCount)
+        guard layout.row_bytes > 0 else { return [] }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.row_bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer)
+        let sums = buffer + layout.sum_offset
+        switch type {
+        case .q4_K, .q5_K: return (0..<columnCount / 32).map { Int(sums.load(fromByteOffset: 2 * $0, as: Int16.self)) }
+        case .q6_K: return (0..<columnCount / 16).map { Int(sums.load(fromByteOffset: 4 * $0, as: Int32.self)) }
+        default: return (0..<columnCount / 32).map { Int(sums.load(fromByteOffset: 4 * $0, as: Int32.self)) }
+        }
+    }
+
+    /// The sums `storedSums` must hold, from a reference quantized row.
+    public static func expectedSums(type: GGMLType, _ row: MatMulReference.QuantizedRow) -> [Int] {
+        let count = row.quants.count
+        switch type {
+        case .q4_K, .q5_K: return (0..<count / 32).map { row.sum(32 * $0, 32) }
+        case .q6_K: return (0..<count / 16).map { -32 * row.sum(16 * $0, 16) }
+        case .q4_0: return (0..<count / 32).map { -8 * row.sum(32 * $0, 32) }
+        case .q5_0: return (0..<count / 32).map { -16 * row.sum(32 * $0, 32) }
+        case .q8_0: return (0..<count / 32).map { -128 * row.sum(32 * $0, 32) }
+        default: return (0..<count / 32).map { _ in 0 }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import CKernels
+import GGUF
+
+/// Why a weight matrix cannot be prepared.
+public enum WeightMatrixError: Error, CustomStringConvertible, Equatable {
+    case unsupportedType(GGMLType)
+    case badShape(type: GGMLType, rowCount: Int, columnCount: Int)
+    case outOfMemory(byteCount: Int)
+
+    public var description: String {
+        switch self {
+        case .unsupportedType(let type):
+            return "weight type \(type) has no matrix kernel; supported: "
+                + WeightMatrix.supportedTypes.map(\.name).joined(separator: ", ")
+        case .badShape(let type, let rows, let columns):
+            return "a \(type) matrix needs a positive row count and a column count that is a positive multiple of "
+                + "\(type.blockSize); got \(rows) × \(columns)"
+        case .outOfMemory(let bytes):
+            return "cannot allocate \(bytes) bytes for packed weights"
+        }
+    }
+}
+
+/// A weight matrix W of shape (rowCount N = outputs, columnCount K = inputs) in a GGUF type,
+/// repacked once at load into groups of 16 interleaved rows (Sources/CKernels/quant_layout.h).
+///
+/// `multiply` computes `output[m·N + n] = Σ_k input[m·K + k] · W[n][k]` with integer dot products
+/// on 8-bit quantized activations (float types: fp32 FMAs). Results are bit-identical for every
+/// instruction-set level, row count, tiling and thread count; `MatMulReference.exact` states the
+/// arithmetic in plain Swift.
+public final class WeightMatrix: @unchecked Sendable {
+    public static let supportedTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .f16, .bf16, .f32]
+
+    public let type: GGMLType
+    /// N: outputs per input row.
+    public let rowCount: Int
+    /// K: inputs per row.
+    public let columnCount: Int
+    /// Bytes of the packed weights this matrix owns.
+    public let packedByteCount: Int
+
+    private let packed: UnsafeMutableRawPointer   // (groupCount, group bytes), 64-byte aligned
+    private let groupCount: Int
+
+    /// Packs `rowCount` GGUF rows of `columnCount` elements from `data` (read only during init).
+    public convenience init(type: GGMLType, rowCount: Int, columnCount: Int, data: UnsafeRawPointer) throws {
+        try self.init(type: type, rowCount: rowCount, columnCount: columnCount, data: data, pool: nil)
+    }
+
+    /// The same, packing groups in parallel on `pool`.
+    public init(type: GGMLType, rowCount: Int, columnCount: Int, data: UnsafeRawPointer, pool: ThreadPool?) throws {
+        guard Self.supportedTypes.contains(type) else { throw WeightMatrixError.unsupportedType(type) }
+        let byteCount = ei_packed_weight_bytes(type.rawValue, rowCount, columnCount)
+        guard rowCount > 0, columnCount > 0, byteCount > 0 else {
+            throw WeightMatrixError.badShape(type: type, rowCount: rowCount, columnCount: columnCount)
+        }
+        self.type = type
+        self.rowCount = rowCount
+        self.columnCount = columnCount
+        self.packedByteCount = byteCount
+        self.groupCount = (rowCount + Int(EI_GROUP_ROWS) - 1) / Int(EI_GROUP_ROWS)
+        packed = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        let packed = self.packed, groupCount = self.groupCount
+        var failed = false
+        if let pool, pool.threadCount > 1 {
+            var results = [Int32](repeating: 1, count: pool.threadCount * 4)
+            results.withUnsafeMutableBufferPointer { results in
+                pool.run(tasks: results.count) { task in
+                    let begin = groupCount * task / results.count, end = groupCount * (task + 1) / results.count
+                    if begin < end {
+                        results[task] = ei_pack_weight_groups(type.rawValue, data, rowCount, columnCount, packed, begin, end)
+                    }
+                }
+            }
+            failed = results.contains(0)
+        } else {
+            failed = ei_pack_weight_groups(type.rawValue, data, rowCount, columnCount, packed, 0, groupCount) == 0
+        }
+        if failed {
+            packed.deallocate()
+            throw WeightMatrixError.outOfMemory(byteCount: byteCount)
+        }
+    }
+
+    deinit { packed.deallocate() }
+
+    /// `output[m·N + n] = Σ_k input[m·K + k] · W[n][k]` for m in 0..<rowCount.
+    /// - Parameters:
+    ///   - input: (rowCount, K) fp32, row-major.
+    ///   - output: (rowCount, N) fp32, row-major.
+    public func multiply(input: UnsafePointer<Float>, rowCount inputRowCount: Int, output: UnsafeMutablePointer<Float>,
+                         pool: ThreadPool, scratch: MatMulScratch) {
+        multiply(input: input, rowCount: inputRowCount, output: output, pool: pool, scratch: scratch, isa: .active)
+    }
+
+    /// The same at an explicit instruction-set level (tests and benchmarks compare them).
+    public func multiply(input: UnsafePointer<Float>, rowCount inputRowCount: Int, output: UnsafeMutablePointer<Float>,
+                         pool: ThreadPool, scratch: MatMulScratch, isa: KernelISA) {
+        guard inputRowCount > 0 else { return }
+        let typeID = type.rawValue, rows = rowCount, columns = columnCount, isaValue = isa.cValue
+        let activationLayout = ei_activation_layout_for(typeID, columns)
+        var activations: UnsafeMutableRawPointer? = nil
+        if activationLayout.row_bytes > 0 {
+            let buffer = scratch.bytes(inputRowCount * activationLayout.row_bytes)
+            activations = buffer
+            if inputRowCount < 4 || pool.threadCount == 1 {
+                ei_quantize_activation_rows(isaValue, typeID, input, columns, 0, inputRowCount, buffer)
+            } else {
+                pool.parallelRanges(inputRowCount) { range in
+                    ei_quantize_activation_rows(isaValue, typeID, input, columns, range.lowerBound, range.upperBound, buffer)
+                }
+            }
+        }
+        let packed = UnsafeRawPointer(self.packed), activationRows = UnsafeRawPointer(activations)
+        pool.parallelRanges(groupCount, tasksPerThread: inputRowCount == 1 ? 4 : 1) { range in
+            ei_matmul_groups(isaValue, typeID, packed, rows, columns, activationRows, input, inputRowCount, output,
+                             range.lowerBound, range.upperBound)
+        }
+    }
+}

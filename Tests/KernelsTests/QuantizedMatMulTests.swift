@@ -1,0 +1,165 @@
+import GGUF
+import Kernels
+import Testing
+
+/// Every matrix kernel path on this CPU against the exact Swift statement of its arithmetic
+/// (`MatMulReference.exact`, bit for bit) and the fp32 oracle (`MatMulReference.dequantized`,
+/// within the activation-rounding bound), on random blocks with odd shapes.
+@Suite struct QuantizedMatMulTests {
+    /// A random problem: GGUF weights of `type`, (rows, K) activations.
+    struct Problem {
+        let type: GGMLType
+        let outputCount: Int      // N
+        let columnCount: Int      // K
+        let weights: [UInt8]
+        let input: [Float]
+        let matrix: WeightMatrix
+
+        init(_ type: GGMLType, outputs: Int, columns: Int, maxRows: Int, seed: UInt64) throws {
+            self.type = type
+            outputCount = outputs
+            columnCount = columns
+            weights = QuantTestData.randomRows(type: type, rowCount: outputs, columnCount: columns, seed: seed)
+            input = QuantTestData.randomActivations(count: maxRows * columns, seed: seed ^ 0xABCD)
+            matrix = try weights.withUnsafeBytes { try WeightMatrix(type: type, rowCount: outputs, columnCount: columns, data: $0.baseAddress!) }
+        }
+
+        func run(rows: Int, isa: KernelISA, pool: ThreadPool, inputOffset: Int = 0) -> [Float] {
+            var output = [Float](repeating: .nan, count: rows * outputCount)
+            input.withUnsafeBufferPointer { x in
+                matrix.multiply(input: x.baseAddress! + inputOffset * columnCount, rowCount: rows, output: &output, pool: pool,
+                                scratch: MatMulScratch(), isa: isa)
+            }
+            return output
+        }
+
+        func exact(rows: Int) -> [Float] {
+            var output = [Float](repeating: .nan, count: rows * outputCount)
+            weights.withUnsafeBytes {
+                MatMulReference.exact(type: type, weights: $0.baseAddress!, rowCount: outputCount, columnCount: columnCount,
+                                      input: input, inputRowCount: rows, output: &output)
+            }
+            return output
+        }
+
+        /// Largest |exact - oracle| / bound over all outputs.
+        func worstOracleRatio(_ result: [Float], rows: Int) -> Float {
+            var oracle = [Float](repeating: 0, count: rows * outputCount)
+            var worst: Float = 0
+            weights.withUnsafeBytes { w in
+                MatMulReference.dequantized(type: type, weights: w.baseAddress!, rowCount: outputCount, columnCount: columnCount,
+                                            input: input, inputRowCount: rows, output: &oracle)
+                input.withUnsafeBufferPointer { x in
+                    for m in 0..<rows {
+                        for n in 0..<outputCount {
+                            let bound = MatMulReference.activationErrorBound(type: type, weights: w.baseAddress!, columnCount: columnCount,
+                                                                             row: n, input: x.baseAddress! + m * columnCount)
+                            worst = max(worst, abs(result[m * outputCount + n] - oracle[m * outputCount + n]) / bound)
+                        }
+                    }
+                }
+            }
+            return worst
+        }
+    }
+
+    static func block(_ type: GGMLType) -> Int { MatMulReference.activationBlockSize(for: type) ?? 1 }
+
+    static func bitsDiffer(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
+
+    @Test(arguments: WeightMatrix.supportedTypes)
+    func everyLevelMatchesTheExactReference(type: GGMLType) throws {
+        let pool = ThreadPool(threadCount: 2)
+        let block = Self.block(type)
+        // (N, K): one block; N not a multiple of the 16-row group or of any tile; several blocks.
+        let shapes = [(1, block), (17, block == 1 ? 3 : block), (33, 3 * max(block, 8)), (16, 2 * max(block, 16))]
+        for (index, (outputs, columns)) in shapes.enumerated() {
+            let problem = try Problem(type, outputs: outputs, columns: columns, maxRows: 17, seed: UInt64(index + 1) * 7919)
+            for rows in [1, 3, 5, 17] {
+                let expected = problem.exact(rows: rows)
+                for isa in KernelISA.available {
+                    let actual = problem.run(rows: rows, isa: isa, pool: pool)
+                    #expect(Self.bitsDiffer(actual, expected) == 0, "\(type) [\(isa)] N=\(outputs) K=\(columns) rows=\(rows)")
+                }
+                let ratio = problem.worstOracleRatio(expected, rows: rows)
+                #expect(ratio <= 1, "\(type) N=\(outputs) K=\(columns): \(ratio)× the quantization bound from the fp32 oracle")
+            }
+        }
+    }
+
+    /// A row's output is bit-identical alone, inside any batch, at any offset in the batch and on
+    /// any number of threads.
+    @Test(arguments: WeightMatrix.supportedTypes)
+    func batchInvariance(type: GGMLType) throws {
+        let columns = 2 * Self.block(type) * (Self.block(type) == 1 ? 24 : 1)
+        let problem = try Problem(type, outputs: 37, columns: columns, maxRows: 64, seed: 99)
+        let pools = [1, 2, 3].map { ThreadPool(threadCount: $0) }
+        for isa in KernelISA.available {
+            let full = problem.run(rows: 64, isa: isa, pool: pools[1])
+            for row in [0, 5, 63] {
+                let alone = problem.run(rows: 1, isa: isa, pool: pools[0], inputOffset: row)
+                #expect(Array(full[row * 37..<(row + 1) * 37]).map(\.bitPattern) == alone.map(\.bitPattern), "\(type) [\(isa)] row \(row)")
+            }
+            for rows in 2...8 {
+                for pool in pools {
+                    let batch = problem.run(rows: rows, isa: isa, pool: pool, inputOffset: 64 - rows)
+                    let tail = Array(full[(64 - rows) * 37..<64 * 37])
+                    #expect(Self.bitsDiffer(batch, tail) == 0, "\(type) [\(isa)] batch of \(rows) on \(pool.threadCount) threads")
+                }
+            }
+            for pool in pools {
+                #expect(Self.bitsDiffer(problem.run(rows: 64, isa: isa, pool: pool), full) == 0, "\(type) [\(isa)] 64 rows on \(pool.threadCount) threads")
+            }
+        }
+    }
+
+    /// The C activation quantizer writes what `MatMulReference.quantize` computes, block sums included.
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
+    func activationQuantizationMatchesReference(type: GGMLType) {
+        let columns = 2 * Self.block(type)
+        var input = QuantTestData.randomActivations(count: 3 * columns, seed: 17)
+        for i in 0..<32 { input[columns + i] = 0 }                      // an all-zero block (d = 0)
+        input[2 * columns + 3] = 1e-30                                   // a tiny amax
+        for isa in KernelISA.available {
+            let rows = ActivationQuantization.quantize(type: type, input: input, rowCount: 3, columnCount: columns, isa: isa)!
+            for row in 0..<3 {
+                let reference = input.withUnsafeBufferPointer {
+                    MatMulReference.quantize($0.baseAddress! + row * columns, count: columns, blockSize: Self.block(type))
+                }
+                #expect(rows[row] == reference, "\(type) [\(isa)] row \(row)")
+                let sums = input.withUnsafeBufferPointer {
+                    ActivationQuantization.storedSums(type: type, input: $0.baseAddress! + row * columns, columnCount: columns, isa: isa)
+                }
+                #expect(sums == ActivationQuantization.expectedSums(type: type, reference), "\(type) [\(isa)] sums of row \(row)")
+            }
+        }
+    }
+
+    @Test func unsupportedTypesAndShapesThrowClearErrors() {
+        let bytes = [UInt8](repeating: 0, count: 1024)
+        bytes.withUnsafeBytes { raw in
+            #expect(throws: WeightMatrixError.unsupportedType(.q2_K)) {
+                try WeightMatrix(type: .q2_K, rowCount: 1, columnCount: 256, data: raw.baseAddress!)
+            }
+            #expect(throws: WeightMatrixError.badShape(type: .q4_K, rowCount: 2, columnCount: 96)) {
+                try WeightMatrix(type: .q4_K, rowCount: 2, columnCount: 96, data: raw.baseAddress!)
+            }
+            #expect(throws: WeightMatrixError.badShape(type: .q8_0, rowCount: 0, columnCount: 32)) {
+                try WeightMatrix(type: .q8_0, rowCount: 0, columnCount: 32, data: raw.baseAddress!)
+            }
+        }
+        #expect(WeightMatrixError.unsupportedType(.q2_K).description.contains("Q4_K"))
+    }
+
+    @Test func scratchStopsGrowingOnceWarm() throws {
+        let problem = try Problem(.q4_1, outputs: 48, columns: 64, maxRows: 9, seed: 4)
+        let scratch = MatMulScratch(), pool = ThreadPool(threadCount: 2)
+        var output = [Float](repeating: 0, count: 9 * 48)
+        problem.input.withUnsafeBufferPointer { x in
+            problem.matrix.multiply(input: x.baseAddress!, rowCount: 9, output: &output, pool: pool, scratch: scratch)
+            let warm = scratch.byteCount
+            for rows in [1, 4, 9] { problem.matrix.multiply(input: x.baseAddress!, rowCount: rows, output: &output, pool: pool, scratch: scratch) }
+            #expect(scratch.byteCount == warm)
+        }
+    }
+}
