@@ -1,0 +1,85 @@
+// Choosing the k best tokens straight from the logits with a heap of k candidates: one comparison
+// per token against the worst kept one, so top-k 40 over 150K tokens costs one pass. Also sorts
+// the result (heap sort) for callers that need order (top logprobs).
+
+extension CandidateBuffer {
+    /// Fills the buffer with the k tokens of largest logit (ties: lower token id), skipping
+    /// logits that are -infinity or NaN. Leaves them in heap order (the worst at 0).
+    func gatherBest(_ k: Int, from logits: UnsafePointer<Float>, count vocabularySize: Int) {
+        precondition(k <= capacity, "top-k larger than the candidate buffer")
+        count = 0
+        guard k > 0 else { return }
+        var index = 0
+        // Fill phase: the first k usable tokens.
+        while index < vocabularySize, count < k {
+            let logit = logits[index]
+            if logit > -.infinity {
+                tokens[count] = Int32(truncatingIfNeeded: index)
+                values[count] = logit
+                siftUp(count)
+                count += 1
+            }
+            index += 1
+        }
+        // Scan phase: a later token (higher id) replaces the worst only with a strictly larger
+        // logit, which is the "lower id wins ties" rule. NaN compares false and never enters.
+        // Eight logits at a time are checked against the worst kept one with one vector compare.
+        let raw = UnsafeRawPointer(logits)
+        while index + 8 <= vocabularySize {
+            let chunk = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            if any(chunk .> SIMD8<Float>(repeating: values[0])) {
+                for lane in 0..<8 { offer(index + lane, logits[index + lane]) }
+            }
+            index += 8
+        }
+        while index < vocabularySize {
+            offer(index, logits[index])
+            index += 1
+        }
+    }
+
+    /// Sorts a buffer in heap order (as `gatherBest` leaves it) into precedence order, best first.
+    func sortHeapBestFirst() {
+        var heapCount = count
+        while heapCount > 1 {
+            heapCount -= 1
+            swapAt(0, heapCount)  // the worst remaining goes to the back
+            siftDown(0, heapCount: heapCount)
+        }
+    }
+
+    // The heap keeps the worst candidate at the root: every child precedes its parent.
+
+    /// Token `index` replaces the worst kept one if its logit is strictly larger.
+    @inline(__always)
+    private func offer(_ index: Int, _ logit: Float) {
+        guard logit > values[0] else { return }
+        tokens[0] = Int32(truncatingIfNeeded: index)
+        values[0] = logit
+        siftDown(0, heapCount: count)
+    }
+
+    private func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard precedes(parent, child) else { return }
+            swapAt(parent, child)
+            child = parent
+        }
+    }
+
+    private func siftDown(_ start: Int, heapCount: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            guard left < heapCount else { return }
+            var worst = left
+            let right = left + 1
+            if right < heapCount, precedes(left, right) { worst = right }
+            guard precedes(parent, worst) else { return }
+            swapAt(parent, worst)
+            parent = worst
+        }
+    }
+}
