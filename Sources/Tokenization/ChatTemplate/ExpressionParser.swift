@@ -37,13 +37,19 @@ extension Parser {
     }
 
     mutating func parseExpression(withConditional: Bool = true) throws(ChatTemplateError) -> Expression {
-        withConditional ? try parseConditional() : try parseOr()
+        try enterNesting(at: current.offset)
+        defer { nesting -= 1 }
+        return withConditional ? try parseConditional() : try parseOr()
     }
 
     private mutating func parseConditional() throws(ChatTemplateError) -> Expression {
         var expression = try parseOr()
+        var added = 0
+        defer { nesting -= added }
         while isName("if") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             let condition = try parseOr()
             let otherwise = skipName("else") ? try parseConditional() : nil
             expression = Expression(kind: .conditional(condition: condition, then: expression, otherwise: otherwise),
@@ -54,8 +60,12 @@ extension Parser {
 
     private mutating func parseOr() throws(ChatTemplateError) -> Expression {
         var left = try parseAnd()
+        var added = 0
+        defer { nesting -= added }
         while isName("or") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .or(left, try parseAnd()), offset: offset)
         }
         return left
@@ -63,8 +73,12 @@ extension Parser {
 
     private mutating func parseAnd() throws(ChatTemplateError) -> Expression {
         var left = try parseNot()
+        var added = 0
+        defer { nesting -= added }
         while isName("and") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .and(left, try parseNot()), offset: offset)
         }
         return left
@@ -73,6 +87,8 @@ extension Parser {
     private mutating func parseNot() throws(ChatTemplateError) -> Expression {
         if isName("not") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            defer { nesting -= 1 }
             return Expression(kind: .not(try parseNot()), offset: offset)
         }
         return try parseCompare()
@@ -101,8 +117,12 @@ extension Parser {
 
     private mutating func parseAdditive() throws(ChatTemplateError) -> Expression {
         var left = try parseConcat()
+        var added = 0
+        defer { nesting -= added }
         while case .symbol(let s) = current.kind, s == "+" || s == "-" {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .binary(s == "+" ? .add : .subtract, left, try parseConcat()), offset: offset)
         }
         return left
@@ -118,9 +138,13 @@ extension Parser {
 
     private mutating func parseMultiplicative() throws(ChatTemplateError) -> Expression {
         var left = try parsePower()
+        var added = 0
+        defer { nesting -= added }
         while case .symbol(let s) = current.kind, let op = BinaryOperator(rawValue: s),
               op == .multiply || op == .divide || op == .floorDivide || op == .modulo {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .binary(op, left, try parsePower()), offset: offset)
         }
         return left
@@ -128,8 +152,12 @@ extension Parser {
 
     private mutating func parsePower() throws(ChatTemplateError) -> Expression {
         var left = try parseUnary(withFilters: true)
+        var added = 0
+        defer { nesting -= added }
         while isSymbol("**") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .binary(.power, left, try parseUnary(withFilters: true)), offset: offset)
         }
         return left
@@ -139,6 +167,8 @@ extension Parser {
         var expression: Expression
         if isSymbol("-") || isSymbol("+") {
             let token = advance()
+            try enterNesting(at: token.offset)
+            defer { nesting -= 1 }
             let operand = try parseUnary(withFilters: false)
             expression = Expression(kind: token.kind == .symbol("-") ? .negate(operand) : .plus(operand), offset: token.offset)
         } else {
@@ -204,9 +234,17 @@ extension Parser {
 
     private mutating func parsePostfix(_ base: Expression) throws(ChatTemplateError) -> Expression {
         var expression = base
+        var added = 0
+        defer { nesting -= added }
         while true {
+            // Postfix expressions report errors at the start of the whole `a.b[c](d)` chain.
+            let offset = expression.offset
+            if isSymbol(".") || isSymbol("[") || isSymbol("(") {
+                try enterNesting(at: current.offset)
+                added += 1
+            }
             if isSymbol(".") {
-                let offset = advance().offset
+                _ = advance()
                 let token = advance()
                 switch token.kind {
                 case .name(let name): expression = Expression(kind: .attribute(expression, name), offset: offset)
@@ -218,7 +256,6 @@ extension Parser {
             } else if isSymbol("[") {
                 expression = try parseSubscript(expression)
             } else if isSymbol("(") {
-                let offset = current.offset
                 expression = Expression(kind: .call(expression, try parseArguments()), offset: offset)
             } else {
                 return expression
@@ -227,7 +264,8 @@ extension Parser {
     }
 
     private mutating func parseSubscript(_ base: Expression) throws(ChatTemplateError) -> Expression {
-        let offset = advance().offset  // "["
+        let offset = base.offset
+        _ = advance()  // "["
         if isSymbol("]") { throw error("expected a subscript expression inside '[]'", at: current.offset) }
         var start: Expression? = nil
         if !isSymbol(":") { start = try parseExpression() }
@@ -276,7 +314,13 @@ extension Parser {
 
     private mutating func parseFiltersAndTests(_ base: Expression) throws(ChatTemplateError) -> Expression {
         var expression = base
+        var added = 0
+        defer { nesting -= added }
         while true {
+            if isSymbol("|") || isName("is") || isSymbol("(") {
+                try enterNesting(at: current.offset)
+                added += 1
+            }
             if isSymbol("|") {
                 for call in try parseFilterChain(startsInline: false) {
                     expression = Expression(kind: .filter(expression, call), offset: call.offset)
