@@ -74,6 +74,7 @@ struct ChatTemplateErrorTests {
         let printed = try #require(renderError("{{ [1, 2]|select('odd') }}"))
         #expect(printed.kind == .unsupported)
         #expect(renderError("{{ [1]|select|length }}")?.message == "object of type 'generator' has no len()")
+        #expect(renderError("{{ d.items()|tojson }}", ["d": ["a": 1]])?.message == "Object of type dict_items is not JSON serializable")
     }
 
     @Test func unsupportedFiltersAreRejectedAtParseTimeWithPosition() throws {

@@ -177,6 +177,15 @@ struct ChatTemplateFixtureTests {
             }
             report.append("\(name): best \(String(format: "%.1f", best)) µs, mean \(String(format: "%.1f", total / Double(iterations))) µs")
         }
+        // Parsing happens once per model load; the largest fixture template is gpt-oss's (16 KB).
+        let largest = try #require(fixtures.sources["openai-gpt-oss-120b"])
+        var bestParse = Double.infinity
+        for _ in 0..<20 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try ChatTemplate(source: largest)
+            bestParse = min(bestParse, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
+        }
+        report.append("parse openai-gpt-oss-120b (\(largest.utf8.count) bytes): best \(String(format: "%.1f", bestParse)) µs")
         print("chat template render, 20 messages:\n  " + report.joined(separator: "\n  "))
     }
 }

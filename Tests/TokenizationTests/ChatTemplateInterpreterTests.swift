@@ -119,6 +119,10 @@ struct ChatTemplateInterpreterTests {
                    "{{ d.items is defined }} {{ d['items'] }} {{ d.get('items') }} {{ d.other }}",
                    ["d": ["items": 5, "other": 6]],
                    "True 5 5 6"),
+        RenderCase("dict views",
+                   "{{ d.items() }} {{ d.keys() }} {{ d.values()|list }} {{ d.items()|length }} {{ {}.items() is defined and not {}.items() }} {{ 'a' in d.keys() }} {{ d.keys()|first }} {{ d.items()|last }} {{ d.keys() is sequence }}",
+                   ["d": ["a": 1, "b": [2]]],
+                   "dict_items([('a', 1), ('b', [2])]) dict_keys(['a', 'b']) [1, [2]] 2 True True a ('b', [2]) False"),
     ]
 
     static let filterCases: [RenderCase] = [
