@@ -142,6 +142,16 @@ struct ChatTemplateFixtureTests {
         #expect(failures.isEmpty, Comment(rawValue: report))
     }
 
+    @Test func referencedVariablesTellWhichTemplatesRenderTools() throws {
+        let fixtures = try ChatTemplateFixtures.get()
+        func variables(_ name: String) throws -> Set<String> { try ChatTemplate(source: fixtures.sources[name]!).referencedVariables }
+        #expect(try variables("qwen2.5-coder-0.5b-instruct").isSuperset(of: ["tools", "messages", "add_generation_prompt"]))
+        #expect(try !variables("smollm2-135m-instruct").contains("tools"))
+        #expect(try variables("Qwen-Qwen3-0.6B").contains("enable_thinking"))
+        #expect(try variables("meta-llama-Llama-3.1-8B-Instruct").isSuperset(of: ["tools", "custom_tools", "date_string", "bos_token"]))
+        #expect(try variables("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use").contains("json_spec"))  // inside a macro
+    }
+
     /// The GGUF files carry exactly the templates the fixtures were made from.
     @Test(arguments: [TestModels.smolLM2, TestModels.qwen25Coder])
     func ggufTemplateEqualsFixtureCopy(model: String) throws {

@@ -86,15 +86,19 @@ extension Parser {
     }
 }
 
-/// Collects every variable name an AST reads (for `varargs` / `kwargs` in macros).
-enum NameCollector {
-    static func names(in body: [Statement]) -> Set<String> {
+/// Collects every variable name an AST reads: for `varargs` / `kwargs` in a macro body (nested
+/// macros excluded, they have their own), or for a whole template (macros included).
+struct NameCollector {
+    let includesNestedMacros: Bool
+
+    static func names(in body: [Statement], includingNestedMacros: Bool = false) -> Set<String> {
         var names = Set<String>()
-        for statement in body { visit(statement, &names) }
+        let collector = NameCollector(includesNestedMacros: includingNestedMacros)
+        for statement in body { collector.visit(statement, &names) }
         return names
     }
 
-    private static func visit(_ statement: Statement, _ names: inout Set<String>) {
+    private func visit(_ statement: Statement, _ names: inout Set<String>) {
         switch statement {
         case .text, .breakLoop, .continueLoop: break
         case .output(let e): visit(e, &names)
@@ -109,7 +113,10 @@ enum NameCollector {
         case .setBlock(_, let filters, let body, _):
             filters.forEach { visit($0.arguments, &names) }
             body.forEach { visit($0, &names) }
-        case .macro: break  // a nested macro has its own varargs
+        case .macro(let definition):
+            guard includesNestedMacros else { break }
+            for parameter in definition.parameters { if let d = parameter.defaultValue { visit(d, &names) } }
+            definition.body.forEach { visit($0, &names) }
         case .filterBlock(let filters, let body):
             filters.forEach { visit($0.arguments, &names) }
             body.forEach { visit($0, &names) }
@@ -119,12 +126,12 @@ enum NameCollector {
         }
     }
 
-    private static func visit(_ arguments: Arguments, _ names: inout Set<String>) {
+    private func visit(_ arguments: Arguments, _ names: inout Set<String>) {
         arguments.positional.forEach { visit($0, &names) }
         arguments.keyword.forEach { visit($0.value, &names) }
     }
 
-    private static func visit(_ e: Expression, _ names: inout Set<String>) {
+    private func visit(_ e: Expression, _ names: inout Set<String>) {
         switch e.kind {
         case .constant: break
         case .name(let n): names.insert(n)
