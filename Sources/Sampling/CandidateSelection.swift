@@ -75,14 +75,7 @@ extension CandidateBuffer {
     /// Drops the candidates below `bin` (stable compaction), then moves those above it to the
     /// front; returns where the candidates of `bin` itself start.
     func keepBins(from bin: Int) -> Int {
-        var kept = 0
-        for index in 0..<count {
-            let token = tokens[index], weight = values[index]
-            tokens[kept] = token
-            values[kept] = weight
-            kept &+= Self.weightBin(weight) >= bin ? 1 : 0
-        }
-        count = kept
+        keepAtLeast(Float(bitPattern: UInt32(truncatingIfNeeded: bin) << 19))  // the smallest weight of the bin
         var above = 0
         for index in 0..<count {
             let token = tokens[index], weight = values[index]
