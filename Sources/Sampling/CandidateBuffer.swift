@@ -16,7 +16,7 @@ final class CandidateBuffer {
     /// [0, 1], the best candidate's weight exactly 1.
     let values: UnsafeMutablePointer<Float>
     /// (weightBinCount) scratch: count or probability mass per weight bin (`TopK`, `TopP`).
-    let binMass: UnsafeMutablePointer<Double>
+    let binTotals: UnsafeMutablePointer<Double>
     var count = 0
     /// Σ values[0..<count] once they are weights.
     var totalWeight: Double = 0
@@ -31,13 +31,13 @@ final class CandidateBuffer {
         self.capacity = capacity
         tokens = .allocate(capacity: max(capacity, 1))
         values = .allocate(capacity: max(capacity, 1))
-        binMass = .allocate(capacity: Self.weightBinCount)
+        binTotals = .allocate(capacity: Self.weightBinCount)
     }
 
     deinit {
         tokens.deallocate()
         values.deallocate()
-        binMass.deallocate()
+        binTotals.deallocate()
     }
 
     /// Every token whose logit is at least `threshold` and above -infinity (banned tokens and NaN
