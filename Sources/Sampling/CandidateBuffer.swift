@@ -16,7 +16,7 @@ final class CandidateBuffer {
     /// [0, 1], the best candidate's weight exactly 1.
     let values: UnsafeMutablePointer<Float>
     /// (weightBinCount) scratch: count or probability mass per weight bin (`TopK`, `TopP`).
-    let binMass: UnsafeMutablePointer<Double>
+    let binTotals: UnsafeMutablePointer<Double>
     var count = 0
     /// Σ values[0..<count] once they are weights.
     var totalWeight: Double = 0
@@ -31,35 +31,61 @@ final class CandidateBuffer {
         self.capacity = capacity
         tokens = .allocate(capacity: max(capacity, 1))
         values = .allocate(capacity: max(capacity, 1))
-        binMass = .allocate(capacity: Self.weightBinCount)
+        binTotals = .allocate(capacity: Self.weightBinCount)
     }
 
     deinit {
         tokens.deallocate()
         values.deallocate()
-        binMass.deallocate()
+        binTotals.deallocate()
     }
 
     /// Every token whose logit is at least `threshold` and above -infinity (banned tokens and NaN
     /// logits drop out), in token order, with its logit. Blocks of eight logits all below the
-    /// threshold are skipped with one vector compare.
+    /// threshold cost one vector compare.
     func gatherAll(from logits: UnsafePointer<Float>, count vocabularySize: Int, atLeast threshold: Float = -.infinity) {
         precondition(vocabularySize <= capacity, "logits are longer than the sampler's vocabulary")
+        let floor = threshold > -.infinity ? threshold : -Float.greatestFiniteMagnitude
         let raw = UnsafeRawPointer(logits)
-        let thresholds = SIMD8<Float>(repeating: threshold)
+        let floors = SIMD8<Float>(repeating: floor)
         var kept = 0
         var index = 0
         while index < vocabularySize {
-            let blockEnd = min(index + 8, vocabularySize)
-            if blockEnd - index == 8, !any(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self) .>= thresholds) {
-                index = blockEnd
+            let end = min(index + 8, vocabularySize)
+            if end - index == 8, !any(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self) .>= floors) {
+                index = end
                 continue
             }
-            while index < blockEnd {
+            while index < end {  // branch-free compaction
                 let logit = logits[index]
                 tokens[kept] = Int32(truncatingIfNeeded: index)
                 values[kept] = logit
-                kept &+= logit >= threshold && logit > -.infinity ? 1 : 0
+                kept &+= logit >= floor ? 1 : 0
+                index += 1
+            }
+        }
+        count = kept
+    }
+
+    /// Keeps the candidates whose value is at least `threshold`, in order. In place: the write
+    /// position never passes the read position. Blocks of eight below the threshold cost one
+    /// vector compare.
+    func keepAtLeast(_ threshold: Float) {
+        let raw = UnsafeRawPointer(values)
+        let thresholds = SIMD8<Float>(repeating: threshold)
+        var kept = 0
+        var index = 0
+        while index < count {
+            let end = min(index + 8, count)
+            if end - index == 8, !any(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self) .>= thresholds) {
+                index = end
+                continue
+            }
+            while index < end {
+                let token = tokens[index], value = values[index]
+                tokens[kept] = token
+                values[kept] = value
+                kept &+= value >= threshold ? 1 : 0
                 index += 1
             }
         }

@@ -1,8 +1,9 @@
 // Selection inside the candidate buffer without sorting it: quickselect by count (top-k with a
 // large k) and by probability mass (top-p), both narrowed first by a histogram of weights when the
 // set is large. All keep a prefix of the total order "larger value first, then lower token id" in
-// expected linear time; pivots are chosen deterministically (Tukey's ninther), so the resulting
-// layout depends only on the candidates.
+// expected linear time (a heap sort takes over if partitioning goes badly, as in introselect);
+// pivots are chosen deterministically (Tukey's ninther), so the resulting layout depends only on
+// the candidates.
 
 extension CandidateBuffer {
     /// Reorders low..<high so that low..<low + n hold its n best candidates (in no particular
@@ -11,7 +12,10 @@ extension CandidateBuffer {
         let boundary = low + n
         guard n > 0, boundary < high else { return }
         var low = low, high = high
+        var rounds = Self.roundBudget(high - low)
         while high - low > Self.smallRange {
+            if rounds == 0 { return heapSort(low, high) }
+            rounds -= 1
             let pivot = partition(low, high)
             if pivot == boundary || pivot + 1 == boundary { return }
             if boundary < pivot { high = pivot } else { low = pivot + 1 }
@@ -26,7 +30,13 @@ extension CandidateBuffer {
     func selectSmallestPrefix(_ low: Int, _ high: Int, reaching target: Double) -> Int {
         var low = low, high = high
         var remaining = target  // mass still needed from low..<high; everything before low is kept
+        var rounds = Self.roundBudget(high - low)
         while high - low > Self.smallRange {
+            if rounds == 0 {
+                heapSort(low, high)  // then the scan below finds the cut
+                break
+            }
+            rounds -= 1
             let pivot = partition(low, high)
             let before = sumInDouble(values + low, count: pivot - low)
             if before >= remaining {
@@ -52,12 +62,12 @@ extension CandidateBuffer {
     // from the top reaches the target is the boundary, everything below it is dropped, and the
     // exact selection then runs inside the boundary bin only.
 
-    /// binMass[b] = the number (`byMass` false) or the summed weight of the candidates in bin b.
+    /// binTotals[b] = the number (`byMass` false) or the summed weight of the candidates in bin b.
     func fillWeightBins(byMass: Bool) {
-        binMass.initialize(repeating: 0, count: Self.weightBinCount)
+        binTotals.initialize(repeating: 0, count: Self.weightBinCount)
         for index in 0..<count {
             let weight = values[index]
-            binMass[Self.weightBin(weight)] += byMass ? Double(weight) : 1
+            binTotals[Self.weightBin(weight)] += byMass ? Double(weight) : 1
         }
     }
 
@@ -66,8 +76,8 @@ extension CandidateBuffer {
     func boundaryBin(reaching target: Double) -> (bin: Int, amountAbove: Double)? {
         var amountAbove: Double = 0
         for bin in stride(from: Self.weightBinCount - 1, through: 0, by: -1) {
-            if amountAbove + binMass[bin] >= target { return (bin, amountAbove) }
-            amountAbove += binMass[bin]
+            if amountAbove + binTotals[bin] >= target { return (bin, amountAbove) }
+            amountAbove += binTotals[bin]
         }
         return nil
     }
@@ -75,14 +85,7 @@ extension CandidateBuffer {
     /// Drops the candidates below `bin` (stable compaction), then moves those above it to the
     /// front; returns where the candidates of `bin` itself start.
     func keepBins(from bin: Int) -> Int {
-        var kept = 0
-        for index in 0..<count {
-            let token = tokens[index], weight = values[index]
-            tokens[kept] = token
-            values[kept] = weight
-            kept &+= Self.weightBin(weight) >= bin ? 1 : 0
-        }
-        count = kept
+        keepAtLeast(Float(bitPattern: UInt32(truncatingIfNeeded: bin) << 19))  // the smallest weight of the bin
         var above = 0
         for index in 0..<count {
             let token = tokens[index], weight = values[index]
@@ -95,6 +98,41 @@ extension CandidateBuffer {
 
     /// Ranges this short are finished by insertion sort.
     static let smallRange = 16
+
+    /// Partition rounds allowed before a selection falls back to heap sort (introselect), so
+    /// that an adversarial layout costs O(n log n), never O(n²).
+    static func roundBudget(_ count: Int) -> Int {
+        2 * (Int.bitWidth - count.leadingZeroBitCount) + 8
+    }
+
+    /// Sorts low..<high in precedence order with a heap sort (the worst candidate at the heap's
+    /// root, moved to the back one at a time).
+    func heapSort(_ low: Int, _ high: Int) {
+        let count = high - low
+        guard count > 1 else { return }
+        for start in stride(from: count / 2 - 1, through: 0, by: -1) {
+            siftDown(start, heapCount: count, base: low)
+        }
+        for last in stride(from: count - 1, to: 0, by: -1) {
+            swapAt(low, low + last)
+            siftDown(0, heapCount: last, base: low)
+        }
+    }
+
+    /// Restores the heap rooted at `start` (positions relative to `base`) whose children are
+    /// heaps: every child precedes its parent, so the worst candidate is at the root.
+    func siftDown(_ start: Int, heapCount: Int, base: Int = 0) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            guard left < heapCount else { return }
+            var worst = left
+            if left + 1 < heapCount, precedes(base + left, base + left + 1) { worst = left + 1 }
+            guard precedes(base + parent, base + worst) else { return }
+            swapAt(base + parent, base + worst)
+            parent = worst
+        }
+    }
 
     /// Partitions low..<high around a pivot candidate: afterwards low..<p precede it, it sits at
     /// p, and p+1..<high follow it. Returns p. Branch-free Lomuto, so random data costs no

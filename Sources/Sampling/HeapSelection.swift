@@ -1,6 +1,6 @@
 // Choosing the k best tokens straight from the logits with a heap of k candidates: one comparison
-// per token against the worst kept one, so top-k 40 over 150K tokens costs one pass. Also sorts
-// the result (heap sort) for callers that need order (top logprobs).
+// per token against the worst kept one, so top-k 40 over 150K tokens costs one pass. The heap's
+// sift-down and the heap sort that orders the result (top logprobs) are in CandidateSelection.
 
 extension CandidateBuffer {
     /// Fills the buffer with the k tokens of largest logit (ties: lower token id), skipping
@@ -38,16 +38,6 @@ extension CandidateBuffer {
         }
     }
 
-    /// Sorts a buffer in heap order (as `gatherBest` leaves it) into precedence order, best first.
-    func sortHeapBestFirst() {
-        var heapCount = count
-        while heapCount > 1 {
-            heapCount -= 1
-            swapAt(0, heapCount)  // the worst remaining goes to the back
-            siftDown(0, heapCount: heapCount)
-        }
-    }
-
     // The heap keeps the worst candidate at the root: every child precedes its parent.
 
     /// Token `index` replaces the worst kept one if its logit is strictly larger.
@@ -66,20 +56,6 @@ extension CandidateBuffer {
             guard precedes(parent, child) else { return }
             swapAt(parent, child)
             child = parent
-        }
-    }
-
-    private func siftDown(_ start: Int, heapCount: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1
-            guard left < heapCount else { return }
-            var worst = left
-            let right = left + 1
-            if right < heapCount, precedes(left, right) { worst = right }
-            guard precedes(parent, worst) else { return }
-            swapAt(parent, worst)
-            parent = worst
         }
     }
 }

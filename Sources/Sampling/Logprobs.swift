@@ -36,7 +36,7 @@ public func logprobs(
 
     let best = CandidateBuffer(capacity: alternativeCount)
     best.gatherBest(alternativeCount, from: logits, count: count)
-    best.sortHeapBestFirst()
+    best.heapSort(0, best.count)
     let top = (0..<best.count).map { index in
         (token: best.tokens[index], logprob: Float(Double(best.values[index]) - normalizer))
     }

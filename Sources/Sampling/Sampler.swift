@@ -42,7 +42,6 @@ public final class Sampler {
     private var repetitionPenalty: RepetitionPenalty?
     private var frequencyPresencePenalty: FrequencyPresencePenalty?
     private let minTokens: MinTokens
-    private let isGreedy: Bool
     private let temperature: Temperature
     private let topK: TopK?
     private let topP: TopP?
@@ -92,7 +91,7 @@ public final class Sampler {
                 vocabularySize: vocabularySize)
         }
 
-        isGreedy = !(parameters.temperature >= Self.greedyTemperature)
+        let isGreedy = !(parameters.temperature >= Self.greedyTemperature)
         temperature = Temperature(value: parameters.temperature)
         let topK = TopK(k: parameters.topK)
         self.topK = topK.isActive(vocabularySize: vocabularySize) ? topK : nil

@@ -3,7 +3,7 @@
 /// Defaults are OpenAI's: temperature 1, top_p 1, no top-k, no min-p, no penalties, no bias.
 /// `Sampler` documents the order in which they apply.
 public struct SamplingParameters: Sendable, Equatable {
-    /// 0 means greedy (argmax, ties to the lowest token id).
+    /// 0 means greedy (argmax, ties to the lowest token id); below 1e-5 counts as 0, as in vLLM.
     public var temperature: Float = 1
     /// Nucleus sampling mass in (0, 1]; 1 disables it.
     public var topP: Float = 1

@@ -85,3 +85,4 @@ func argmax(_ values: UnsafePointer<Float>, count: Int) -> Int {
     }
     return 0
 }
+

@@ -15,6 +15,10 @@ public struct ChatTemplate: Sendable {
     /// this interpreter lacks. As in jinja2, the template still loads and renders; the error is
     /// thrown only when such a branch runs. Worth logging at model load.
     public let deferredErrors: [ChatTemplateError]
+    /// Every variable name the template reads, globals (`tools`, `enable_thinking`,
+    /// `date_string`, `bos_token`…) among its own locals: tells a caller whether the template
+    /// renders tools at all, and which options it takes.
+    public let referencedVariables: Set<String>
     private let body: [Statement]
     private let sourceMap: SourceMap
 
@@ -27,6 +31,7 @@ public struct ChatTemplate: Sendable {
         var parser = Parser(tokens: tokens, sourceMap: lexer.sourceMap)
         body = try parser.parseTemplate()
         deferredErrors = parser.deferredErrors
+        referencedVariables = NameCollector.names(in: body, includingNestedMacros: true)
         sourceMap = lexer.sourceMap
     }
 

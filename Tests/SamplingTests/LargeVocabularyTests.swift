@@ -58,8 +58,9 @@ import Testing
         #expect(checked == 40)
     }
 
-    /// Wall-clock cost of one sample over 151,936 logits. The assertion is loose (debug builds
-    /// and a shared machine); the release numbers come from `SamplerBenchmark.run()`.
+    /// Wall-clock cost of one sample over 151,936 logits (best of 20), printed. Only optimized builds assert
+    /// a bound, and a loose one (20× the 1 ms target: it catches a quadratic or full-sort
+    /// regression, not noise on a shared machine); `SamplerBenchmark.run()` gives the numbers.
     @Test func timing() {
         let row = randomLogits(count: Self.qwenVocabulary, seed: 3, in: -10 ..< 10)
         var report: [String] = []
@@ -68,15 +69,21 @@ import Testing
             var copy = row
             let token = copy.withUnsafeMutableBufferPointer { sampler.sample(logits: $0.baseAddress!) }
             #expect(token >= 0 && Int(token) < row.count)
-            let iterations = 20
-            let start = Date()
-            for _ in 0..<iterations {
+            // The fastest of 20 calls: a call the scheduler did not interrupt.
+            let microseconds = (0..<20).map { _ in
+                let start = Date()
                 _ = copy.withUnsafeMutableBufferPointer { sampler.sample(logits: $0.baseAddress!) }
-            }
-            let microseconds = Date().timeIntervalSince(start) / Double(iterations) * 1e6
+                return Date().timeIntervalSince(start) * 1e6
+            }.min()!
             report.append("\(name): \(Int(microseconds)) µs")
-            #expect(microseconds < 200_000, "\(name) took \(microseconds) µs per sample")
+            #if !DEBUG
+            #expect(microseconds < 20_000, "\(name) took \(microseconds) µs per sample")
+            #endif
         }
         print("Sampler on 151,936 logits (this build): " + report.joined(separator: ", "))
+
+        let measurements = SamplerBenchmark.run(vocabularySize: 20_000, iterations: 2)
+        #expect(measurements.count == 8)
+        #expect(measurements.allSatisfy { $0.microsecondsPerSample > 0 && $0.microsecondsPerSample.isFinite })
     }
 }

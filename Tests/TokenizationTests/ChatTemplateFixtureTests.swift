@@ -2,7 +2,7 @@ import Foundation
 import GGUF
 import TestSupport
 import Testing
-@testable import Tokenization
+import Tokenization
 
 // Real chat templates against the bytes HF transformers renders for them
 // (Tests/Fixtures/chat_templates/cases.json, made by scripts/fixtures/make_chat_template_fixtures.py).
@@ -101,13 +101,15 @@ struct ChatTemplateFixtureTests {
         "smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct", "meta-llama-Llama-3.1-8B-Instruct",
         "meta-llama-Llama-3.2-3B-Instruct", "mistralai-Mistral-Nemo-Instruct-2407", "google-gemma-2-2b-it",
         "microsoft-Phi-3.5-mini-instruct", "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use", "Qwen-Qwen3-0.6B",
+        "HuggingFaceTB-SmolLM3-3B", "openai-gpt-oss-120b", "meetkai-functionary-medium-v3.1", "ByteDance-Seed-OSS",
+        "llama-cpp-deepseek-r1", "deepseek-ai-DeepSeek-V3.2",
     ]
 
     @Test func fixtureCoversEveryListedTemplate() throws {
         let fixtures = try ChatTemplateFixtures.get()
         guard ChatTemplateFixtures.isDefaultDirectory else { return }
         #expect(Set(fixtures.sources.keys) == Set(Self.defaultTemplateNames))
-        #expect(fixtures.cases.count >= 250)
+        #expect(fixtures.cases.count >= 400)
     }
 
     @Test(arguments: templateNames)
@@ -138,6 +140,16 @@ struct ChatTemplateFixtureTests {
         }
         let report = "\(failures.count) of \(cases.count) cases differ:\n\n" + failures.joined(separator: "\n\n")
         #expect(failures.isEmpty, Comment(rawValue: report))
+    }
+
+    @Test func referencedVariablesTellWhichTemplatesRenderTools() throws {
+        let fixtures = try ChatTemplateFixtures.get()
+        func variables(_ name: String) throws -> Set<String> { try ChatTemplate(source: fixtures.sources[name]!).referencedVariables }
+        #expect(try variables("qwen2.5-coder-0.5b-instruct").isSuperset(of: ["tools", "messages", "add_generation_prompt"]))
+        #expect(try !variables("smollm2-135m-instruct").contains("tools"))
+        #expect(try variables("Qwen-Qwen3-0.6B").contains("enable_thinking"))
+        #expect(try variables("meta-llama-Llama-3.1-8B-Instruct").isSuperset(of: ["tools", "custom_tools", "date_string", "bos_token"]))
+        #expect(try variables("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use").contains("json_spec"))  // inside a macro
     }
 
     /// The GGUF files carry exactly the templates the fixtures were made from.
@@ -175,6 +187,15 @@ struct ChatTemplateFixtureTests {
             }
             report.append("\(name): best \(String(format: "%.1f", best)) µs, mean \(String(format: "%.1f", total / Double(iterations))) µs")
         }
+        // Parsing happens once per model load; the largest fixture template is gpt-oss's (16 KB).
+        let largest = try #require(fixtures.sources["openai-gpt-oss-120b"])
+        var bestParse = Double.infinity
+        for _ in 0..<20 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try ChatTemplate(source: largest)
+            bestParse = min(bestParse, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
+        }
+        report.append("parse openai-gpt-oss-120b (\(largest.utf8.count) bytes): best \(String(format: "%.1f", bestParse)) µs")
         print("chat template render, 20 messages:\n  " + report.joined(separator: "\n  "))
     }
 }

@@ -61,7 +61,7 @@ extension Interpreter {
         case .iterable:
             _ = try args.bind(name, [])
             switch value {
-            case .undefined, .string, .markup, .list, .tuple, .dict, .iterator: return true
+            case .undefined, .string, .markup, .list, .tuple, .dict, .iterator, .dictView: return true
             default: return false
             }
         case .sequence:

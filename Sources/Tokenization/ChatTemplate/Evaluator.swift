@@ -195,6 +195,7 @@ extension Interpreter {
             }
             return text.pythonContains(needle)
         case .list(let items), .tuple(let items): return items.contains { $0.pythonEquals(item) }
+        case .dictView(let view): return view.items.contains { $0.pythonEquals(item) }
         case .iterator(let iterator):
             while let next = iterator.next() { if next.pythonEquals(item) { return true } }
             return false

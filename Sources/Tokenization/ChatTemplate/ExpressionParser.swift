@@ -1,5 +1,3 @@
-import Foundation
-
 // Expressions, with jinja2's precedence (lowest first):
 //   conditional (`a if c else b`) → or → and → not → comparison (chained, `in`, `not in`)
 //   → + - → ~ → * / // % → ** → unary - + → primary with postfix (.x [i] (args)) and
@@ -37,13 +35,19 @@ extension Parser {
     }
 
     mutating func parseExpression(withConditional: Bool = true) throws(ChatTemplateError) -> Expression {
-        withConditional ? try parseConditional() : try parseOr()
+        try enterNesting(at: current.offset)
+        defer { nesting -= 1 }
+        return withConditional ? try parseConditional() : try parseOr()
     }
 
     private mutating func parseConditional() throws(ChatTemplateError) -> Expression {
         var expression = try parseOr()
+        var added = 0
+        defer { nesting -= added }
         while isName("if") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             let condition = try parseOr()
             let otherwise = skipName("else") ? try parseConditional() : nil
             expression = Expression(kind: .conditional(condition: condition, then: expression, otherwise: otherwise),
@@ -54,8 +58,12 @@ extension Parser {
 
     private mutating func parseOr() throws(ChatTemplateError) -> Expression {
         var left = try parseAnd()
+        var added = 0
+        defer { nesting -= added }
         while isName("or") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .or(left, try parseAnd()), offset: offset)
         }
         return left
@@ -63,8 +71,12 @@ extension Parser {
 
     private mutating func parseAnd() throws(ChatTemplateError) -> Expression {
         var left = try parseNot()
+        var added = 0
+        defer { nesting -= added }
         while isName("and") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .and(left, try parseNot()), offset: offset)
         }
         return left
@@ -73,6 +85,8 @@ extension Parser {
     private mutating func parseNot() throws(ChatTemplateError) -> Expression {
         if isName("not") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            defer { nesting -= 1 }
             return Expression(kind: .not(try parseNot()), offset: offset)
         }
         return try parseCompare()
@@ -101,8 +115,12 @@ extension Parser {
 
     private mutating func parseAdditive() throws(ChatTemplateError) -> Expression {
         var left = try parseConcat()
+        var added = 0
+        defer { nesting -= added }
         while case .symbol(let s) = current.kind, s == "+" || s == "-" {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .binary(s == "+" ? .add : .subtract, left, try parseConcat()), offset: offset)
         }
         return left
@@ -118,9 +136,13 @@ extension Parser {
 
     private mutating func parseMultiplicative() throws(ChatTemplateError) -> Expression {
         var left = try parsePower()
+        var added = 0
+        defer { nesting -= added }
         while case .symbol(let s) = current.kind, let op = BinaryOperator(rawValue: s),
               op == .multiply || op == .divide || op == .floorDivide || op == .modulo {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .binary(op, left, try parsePower()), offset: offset)
         }
         return left
@@ -128,8 +150,12 @@ extension Parser {
 
     private mutating func parsePower() throws(ChatTemplateError) -> Expression {
         var left = try parseUnary(withFilters: true)
+        var added = 0
+        defer { nesting -= added }
         while isSymbol("**") {
             let offset = advance().offset
+            try enterNesting(at: offset)
+            added += 1
             left = Expression(kind: .binary(.power, left, try parseUnary(withFilters: true)), offset: offset)
         }
         return left
@@ -139,6 +165,8 @@ extension Parser {
         var expression: Expression
         if isSymbol("-") || isSymbol("+") {
             let token = advance()
+            try enterNesting(at: token.offset)
+            defer { nesting -= 1 }
             let operand = try parseUnary(withFilters: false)
             expression = Expression(kind: token.kind == .symbol("-") ? .negate(operand) : .plus(operand), offset: token.offset)
         } else {
@@ -204,9 +232,17 @@ extension Parser {
 
     private mutating func parsePostfix(_ base: Expression) throws(ChatTemplateError) -> Expression {
         var expression = base
+        var added = 0
+        defer { nesting -= added }
         while true {
+            // Postfix expressions report errors at the start of the whole `a.b[c](d)` chain.
+            let offset = expression.offset
+            if isSymbol(".") || isSymbol("[") || isSymbol("(") {
+                try enterNesting(at: current.offset)
+                added += 1
+            }
             if isSymbol(".") {
-                let offset = advance().offset
+                _ = advance()
                 let token = advance()
                 switch token.kind {
                 case .name(let name): expression = Expression(kind: .attribute(expression, name), offset: offset)
@@ -218,7 +254,6 @@ extension Parser {
             } else if isSymbol("[") {
                 expression = try parseSubscript(expression)
             } else if isSymbol("(") {
-                let offset = current.offset
                 expression = Expression(kind: .call(expression, try parseArguments()), offset: offset)
             } else {
                 return expression
@@ -227,7 +262,8 @@ extension Parser {
     }
 
     private mutating func parseSubscript(_ base: Expression) throws(ChatTemplateError) -> Expression {
-        let offset = advance().offset  // "["
+        let offset = base.offset
+        _ = advance()  // "["
         if isSymbol("]") { throw error("expected a subscript expression inside '[]'", at: current.offset) }
         var start: Expression? = nil
         if !isSymbol(":") { start = try parseExpression() }
@@ -276,7 +312,13 @@ extension Parser {
 
     private mutating func parseFiltersAndTests(_ base: Expression) throws(ChatTemplateError) -> Expression {
         var expression = base
+        var added = 0
+        defer { nesting -= added }
         while true {
+            if isSymbol("|") || isName("is") || isSymbol("(") {
+                try enterNesting(at: current.offset)
+                added += 1
+            }
             if isSymbol("|") {
                 for call in try parseFilterChain(startsInline: false) {
                     expression = Expression(kind: .filter(expression, call), offset: call.offset)
@@ -330,152 +372,11 @@ extension Parser {
                           offset: offset)
     }
 
-    /// The error for a filter or test this interpreter lacks: jinja2's own message when jinja2
-    /// lacks it too, "unsupported" when only this interpreter does.
-    private func missingBuiltin(_ kind: String, _ name: String, at offset: Int) -> ChatTemplateError {
-        let known = kind == "filter" ? jinjaFilterNames.contains(name) : jinjaTestNames.contains(name)
-        if known {
-            return error("the \(kind) '\(name)' is not supported by this chat template interpreter", at: offset, kind: .unsupported)
-        }
-        return error("No \(kind) named '\(name)' found.", at: offset, kind: .runtime)
-    }
-
-    /// Rejects an expression that would use a missing filter or test outside a conditional
-    /// context (jinja2 fails to compile those); inside one, records it as deferred.
-    mutating func checkBuiltins(_ expression: Expression) throws(ChatTemplateError) -> Expression {
-        try checkBuiltins(in: expression, soft: isSoft)
-        return expression
-    }
-
-    mutating func checkBuiltins(_ filters: [FilterCall]) throws(ChatTemplateError) {
-        for call in filters {
-            try checkFailure(call.failure)
-            try checkBuiltins(in: call.arguments, soft: isSoft)
-        }
-    }
-
-    private mutating func checkFailure(_ failure: ChatTemplateError?, soft: Bool? = nil) throws(ChatTemplateError) {
-        guard var failure else { return }
-        if soft ?? isSoft {
-            deferredErrors.append(failure)
-            return
-        }
-        if failure.kind == .runtime {
-            // Outside `if`, jinja2 rejects the template when compiling it.
-            failure.kind = .syntax
-            failure.message = failure.message.replacingOccurrences(of: " found.", with: ".")
-        }
-        throw failure
-    }
-
-    private mutating func checkBuiltins(in arguments: Arguments, soft: Bool) throws(ChatTemplateError) {
-        for e in arguments.positional { try checkBuiltins(in: e, soft: soft) }
-        for (_, e) in arguments.keyword { try checkBuiltins(in: e, soft: soft) }
-    }
-
-    private mutating func checkBuiltins(in e: Expression, soft: Bool) throws(ChatTemplateError) {
-        switch e.kind {
-        case .constant, .name: break
-        case .list(let items), .tuple(let items), .concat(let items):
-            for item in items { try checkBuiltins(in: item, soft: soft) }
-        case .dict(let pairs):
-            for pair in pairs { try checkBuiltins(in: pair.key, soft: soft); try checkBuiltins(in: pair.value, soft: soft) }
-        case .attribute(let base, _), .negate(let base), .plus(let base), .not(let base):
-            try checkBuiltins(in: base, soft: soft)
-        case .item(let a, let b), .binary(_, let a, let b), .and(let a, let b), .or(let a, let b):
-            try checkBuiltins(in: a, soft: soft)
-            try checkBuiltins(in: b, soft: soft)
-        case .slice(let base, let start, let stop, let step):
-            try checkBuiltins(in: base, soft: soft)
-            for part in [start, stop, step] { if let part { try checkBuiltins(in: part, soft: soft) } }
-        case .call(let callee, let arguments):
-            try checkBuiltins(in: callee, soft: soft)
-            try checkBuiltins(in: arguments, soft: soft)
-        case .filter(let base, let call):
-            try checkBuiltins(in: base, soft: soft)
-            try checkBuiltins(in: call.arguments, soft: soft)
-            try checkFailure(call.failure, soft: soft)
-        case .test(let base, let call):
-            try checkBuiltins(in: base, soft: soft)
-            try checkBuiltins(in: call.arguments, soft: soft)
-            try checkFailure(call.failure, soft: soft)
-        case .compare(let first, let rest):
-            try checkBuiltins(in: first, soft: soft)
-            for (_, e) in rest { try checkBuiltins(in: e, soft: soft) }
-        case .conditional(let condition, let then, let otherwise):
-            // jinja2 compiles all three parts of a conditional expression in a soft frame.
-            try checkBuiltins(in: condition, soft: true)
-            try checkBuiltins(in: then, soft: true)
-            if let otherwise { try checkBuiltins(in: otherwise, soft: true) }
-        }
-    }
-
     private func startsTestArgument() -> Bool {
         switch current.kind {
         case .name(let n): return n != "else" && n != "or" && n != "and"
         case .string, .integer, .float, .symbol("("), .symbol("["), .symbol("{"): return true
         default: return false
-        }
-    }
-}
-
-/// Collects every variable name an AST reads (for `varargs` / `kwargs` in macros).
-enum NameCollector {
-    static func names(in body: [Statement]) -> Set<String> {
-        var names = Set<String>()
-        for statement in body { visit(statement, &names) }
-        return names
-    }
-
-    private static func visit(_ statement: Statement, _ names: inout Set<String>) {
-        switch statement {
-        case .text, .breakLoop, .continueLoop: break
-        case .output(let e): visit(e, &names)
-        case .conditional(let branches, let otherwise):
-            for branch in branches { visit(branch.condition, &names); branch.body.forEach { visit($0, &names) } }
-            otherwise.forEach { visit($0, &names) }
-        case .forLoop(let loop, _):
-            visit(loop.iterable, &names)
-            if let c = loop.condition { visit(c, &names) }
-            (loop.body + loop.elseBody).forEach { visit($0, &names) }
-        case .set(_, let e, _): visit(e, &names)
-        case .setBlock(_, let filters, let body, _):
-            filters.forEach { visit($0.arguments, &names) }
-            body.forEach { visit($0, &names) }
-        case .macro: break  // a nested macro has its own varargs
-        case .filterBlock(let filters, let body):
-            filters.forEach { visit($0.arguments, &names) }
-            body.forEach { visit($0, &names) }
-        case .with(let assignments, let body):
-            assignments.forEach { visit($0.1, &names) }
-            body.forEach { visit($0, &names) }
-        }
-    }
-
-    private static func visit(_ arguments: Arguments, _ names: inout Set<String>) {
-        arguments.positional.forEach { visit($0, &names) }
-        arguments.keyword.forEach { visit($0.value, &names) }
-    }
-
-    private static func visit(_ e: Expression, _ names: inout Set<String>) {
-        switch e.kind {
-        case .constant: break
-        case .name(let n): names.insert(n)
-        case .list(let items), .tuple(let items), .concat(let items): items.forEach { visit($0, &names) }
-        case .dict(let pairs): pairs.forEach { visit($0.key, &names); visit($0.value, &names) }
-        case .attribute(let base, _), .negate(let base), .plus(let base), .not(let base): visit(base, &names)
-        case .item(let a, let b), .binary(_, let a, let b), .and(let a, let b), .or(let a, let b):
-            visit(a, &names); visit(b, &names)
-        case .slice(let base, let start, let stop, let step):
-            visit(base, &names)
-            [start, stop, step].compactMap { $0 }.forEach { visit($0, &names) }
-        case .call(let callee, let arguments): visit(callee, &names); visit(arguments, &names)
-        case .filter(let base, let call): visit(base, &names); visit(call.arguments, &names)
-        case .test(let base, let call): visit(base, &names); visit(call.arguments, &names)
-        case .compare(let first, let rest): visit(first, &names); rest.forEach { visit($0.1, &names) }
-        case .conditional(let condition, let then, let otherwise):
-            visit(condition, &names); visit(then, &names)
-            if let otherwise { visit(otherwise, &names) }
         }
     }
 }

@@ -20,7 +20,9 @@ extension Interpreter {
             let (start, stop, step) = bounds.count == 1 ? (0, bounds[0], 1)
                 : (bounds[0], bounds[1], bounds.count == 3 ? bounds[2] : 1)
             guard step != 0 else { throw ChatTemplateError("range() arg 3 must not be zero") }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
+            // Counted in Double: the Int differences can overflow for extreme bounds.
+            let span = (Double(stop) - Double(start)) / Double(step)
+            let count = span > 0 ? Int(min(span.rounded(.up), 1e9)) : 0
             guard count <= 100_000 else {
                 throw ChatTemplateError("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
             }

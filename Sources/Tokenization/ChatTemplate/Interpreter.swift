@@ -157,6 +157,7 @@ final class Interpreter {
         case .dict(let dict): return dict.keys
         case .string(let s), .markup(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .iterator(let iterator): return iterator.drain()
+        case .dictView(let view): return view.items
         case .undefined: return []
         default: throw ChatTemplateError("'\(value.typeName)' object is not iterable")
         }

@@ -175,13 +175,13 @@ extension Interpreter {
                 return dict[key] ?? a[1] ?? .null
             case "items":
                 _ = try args.bind("items", [])
-                return .list(dict.map { .tuple([$0.0, $0.1]) })
+                return .dictView(DictView(.items, of: dict))
             case "keys":
                 _ = try args.bind("keys", [])
-                return .list(dict.keys)
+                return .dictView(DictView(.keys, of: dict))
             case "values":
                 _ = try args.bind("values", [])
-                return .list(dict.values)
+                return .dictView(DictView(.values, of: dict))
             default:
                 _ = try args.bind("copy", [])
                 return receiver

@@ -31,9 +31,11 @@ extension Interpreter {
         case (.add, .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case (.multiply, .string(let s), _), (.multiply, _, .string(let s)):
             guard case .int(let count)? = (left.isString ? right : left).numeric else { break }
+            try checkRepetition(s.utf8.count, count)
             return .string(String(repeating: s, count: max(count, 0)))
         case (.multiply, .list(let items), _), (.multiply, _, .list(let items)):
             guard case .int(let count)? = (left.isList ? right : left).numeric else { break }
+            try checkRepetition(items.count, count)
             return .list(Array(repeating: items, count: max(count, 0)).flatMap { $0 })
         case (.modulo, .string(let format), _):
             return .string(try percentFormat(format, right))
@@ -45,6 +47,13 @@ extension Interpreter {
         }
         if case .int(let x) = a, case .int(let y) = b { return try integerArithmetic(op, x, y) }
         return try floatArithmetic(op, a.asDouble, b.asDouble)
+    }
+
+    /// `'-' * n` is fine; a template asking for gigabytes is refused instead of exhausting memory.
+    private func checkRepetition(_ size: Int, _ count: Int) throws(ChatTemplateError) {
+        guard count <= 0 || size <= 0 || size <= 64 * 1024 * 1024 / count else {
+            throw ChatTemplateError("repetition result too large (\(size) × \(count))")
+        }
     }
 
     /// markupsafe's operators: `Markup + str` and `str + Markup` escape the plain string,

@@ -13,6 +13,17 @@ struct Parser {
     var isSoft = false
     /// Missing filters and tests accepted in soft frames (they fail when reached).
     var deferredErrors: [ChatTemplateError] = []
+    /// Current nesting of blocks and sub-expressions, bounded so that a hostile template cannot
+    /// exhaust the stack of the recursive parser (and of the interpreter that walks its output).
+    var nesting = 0
+    static let maximumNesting = 200
+
+    mutating func enterNesting(at offset: Int) throws(ChatTemplateError) {
+        nesting += 1
+        if nesting > Self.maximumNesting {
+            throw error("the template nests blocks or expressions more than \(Self.maximumNesting) levels deep", at: offset)
+        }
+    }
 
     init(tokens: [Token], sourceMap: SourceMap) {
         self.tokens = tokens
@@ -20,8 +31,7 @@ struct Parser {
     }
 
     mutating func parseTemplate() throws(ChatTemplateError) -> [Statement] {
-        let (body, end) = try parseBody(until: [])
-        if let end { throw error("unexpected '\(end)': no block is open", at: current.offset) }
+        let (body, _) = try parseBody(until: [])
         return body
     }
 
@@ -105,6 +115,8 @@ struct Parser {
     /// that name, leaving the stream just after the name. At the end of input returns nil, which
     /// is an error unless the caller is the top level.
     mutating func parseBody(until endTags: Set<String>) throws(ChatTemplateError) -> ([Statement], String?) {
+        try enterNesting(at: current.offset)
+        defer { nesting -= 1 }
         var body: [Statement] = []
         while true {
             let token = advance()
@@ -131,6 +143,11 @@ struct Parser {
                 if endTags.contains(tag) {
                     _ = advance()
                     return (body, tag)
+                }
+                if tag.hasPrefix("end") || tag == "else" || tag == "elif" {
+                    let expected = endTags.sorted().map { "'\($0)'" }.joined(separator: " or ")
+                    throw error("unexpected '\(tag)': " + (endTags.isEmpty ? "no block is open" : "expected \(expected)"),
+                                at: current.offset)
                 }
                 body.append(contentsOf: try parseStatement())
             default:

@@ -60,6 +60,10 @@ extension Value {
             Value.dict(namespace.attributes).writeRepr(to: &out, topLevel: false)
             out += ">"
         case .iterator(let iterator): out += "<\(iterator.typeName) object>"
+        case .dictView(let view):
+            out += view.kind.rawValue + "("
+            Value.list(view.items).writeRepr(to: &out, topLevel: false)
+            out += ")"
         case .macro(let macro): out += "<Macro '\(macro.definition.name)'>"
         case .function(let function): out += "<built-in function \(function.rawValue)>"
         case .boundMethod(let method): out += "<built-in method \(method.name) of \(method.receiver.typeName) object>"

@@ -23,6 +23,9 @@ enum Value {
     /// `rejectattr`, `unique`, `items` and `reverse` return. Always truthy, has no length,
     /// cannot be serialized, is consumed by iterating.
     case iterator(IteratorState)
+    /// `dict.keys()`, `.values()`, `.items()`: iterable again and again, with a length, printed
+    /// as `dict_items([...])`, not serializable.
+    case dictView(DictView)
     case namespace(Namespace)
     case macro(Macro)
     case function(BuiltinFunction)
@@ -66,6 +69,7 @@ enum Value {
         case .string(let s), .markup(let s): return !s.isEmpty
         case .list(let items), .tuple(let items): return !items.isEmpty
         case .dict(let dict): return !dict.isEmpty
+        case .dictView(let view): return !view.items.isEmpty
         case .iterator, .namespace, .macro, .function, .boundMethod, .loop: return true
         }
     }
@@ -84,6 +88,7 @@ enum Value {
         case .tuple: return "tuple"
         case .dict: return "dict"
         case .iterator(let iterator): return iterator.typeName
+        case .dictView(let view): return view.kind.rawValue
         case .namespace: return "Namespace"
         case .macro: return "Macro"
         case .function, .boundMethod: return "builtin_function_or_method"
@@ -133,6 +138,10 @@ extension Value {
             for (key, value) in a where !(b[key]?.pythonEquals(value) ?? false) { return false }
             return true
         case (.iterator(let a), .iterator(let b)): return a === b
+        case (.dictView(let a), .dictView(let b)):
+            // Keys and items views compare as sets; values views only by identity.
+            guard a.kind == b.kind, a.kind != .values, a.items.count == b.items.count else { return false }
+            return a.items.allSatisfy { x in b.items.contains { $0.pythonEquals(x) } }
         case (.namespace(let a), .namespace(let b)): return a === b
         case (.macro(let a), .macro(let b)): return a === b
         case (.loop(let a), .loop(let b)): return a === b
@@ -242,6 +251,22 @@ struct OrderedDict: Sequence {
 final class Namespace {
     var attributes: OrderedDict
     init(_ attributes: OrderedDict) { self.attributes = attributes }
+}
+
+/// A snapshot of a dict view (the sandbox's dicts never change, so a snapshot is exact).
+struct DictView {
+    enum Kind: String { case keys = "dict_keys", values = "dict_values", items = "dict_items" }
+    let kind: Kind
+    let items: [Value]
+
+    init(_ kind: Kind, of dict: OrderedDict) {
+        self.kind = kind
+        switch kind {
+        case .keys: items = dict.keys
+        case .values: items = dict.values
+        case .items: items = dict.map { .tuple([$0.0, $0.1]) }
+        }
+    }
 }
 
 /// The state of a one-shot iterator (see `Value.iterator`).
