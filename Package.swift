@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "KVMemory", "Kernels", "CKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "KVMemory", "Attention", "Tokenization", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "JSON", "Engine", "Sampling", "Tokenization"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),

@@ -77,7 +77,13 @@ public final class ThreadPool: @unchecked Sendable {
                 wakeUp.lock(); wakeUp.broadcast(); wakeUp.unlock()
             }
             drainTasks(escapable, taskCount, thread: 0)
-            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 { ei_cpu_relax() }
+            // Workers normally finish within microseconds; if one was descheduled (an
+            // oversubscribed machine), yield the CPU instead of spinning through its time slice.
+            var spins = 0
+            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 {
+                spins += 1
+                if spins < 2_000 { ei_cpu_relax() } else { sched_yield() }
+            }
             self.job = nil
         }
     }
@@ -115,7 +121,7 @@ public final class ThreadPool: @unchecked Sendable {
             while current == seen {
                 if spins < spinLimit {
                     spins += 1
-                    ei_cpu_relax()
+                    if spins % 256 == 0 { sched_yield() } else { ei_cpu_relax() }
                 } else {
                     wakeUp.lock()
                     sleepingWorkers.add(1, ordering: .sequentiallyConsistent)

@@ -27,7 +27,7 @@ public final class Model: @unchecked Sendable {
         config = try architecture.config(from: file)
         self.file = file
         self.threads = threads
-        weights = try ModelWeights(file: file, config: config)
+        weights = try ModelWeights(file: file, config: config, pool: threads)
         attention = DenseAttention(
             geometry: AttentionGeometry(queryHeadCount: config.queryHeadCount, kvHeadCount: config.kvHeadCount,
                                         headDim: config.headDim),

@@ -4,6 +4,8 @@ import Kernels
 /// Finds tensors by name, checks their shapes against the config, and wraps them.
 struct TensorLoader {
     let file: GGUFFile
+    /// Threads for repacking matrices at load (nil: the calling thread).
+    var pool: ThreadPool? = nil
 
     func info(_ name: String, dimensions: [Int]) throws(ModelError) -> GGUFTensorInfo {
         let info: GGUFTensorInfo
@@ -21,7 +23,7 @@ struct TensorLoader {
     func matrix(_ name: String, rows: Int, columns: Int) throws(ModelError) -> WeightMatrix {
         let info = try info(name, dimensions: [columns, rows])
         do {
-            return try WeightMatrix(type: info.type, rowCount: rows, columnCount: columns, data: file.data(of: info))
+            return try WeightMatrix(type: info.type, rowCount: rows, columnCount: columns, data: file.data(of: info), pool: pool)
         } catch {
             throw .unsupportedFeature("cannot prepare tensor '\(name)': \(error)")
         }

@@ -5,5 +5,5 @@ struct EntropyInfer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "entropyinfer",
         abstract: "A CPU LLM inference server with an OpenAI-compatible API.",
-        subcommands: [Pull.self, KernelBenchCommand.self, KernelSelfTestCommand.self])
+        subcommands: [Pull.self, Generate.self, Bench.self, KernelBenchCommand.self, KernelSelfTestCommand.self])
 }

@@ -1,0 +1,118 @@
+import KVMemory
+
+/// Scheduler knobs.
+public struct SchedulerConfiguration: Sendable, Equatable {
+    /// Tokens per step: decode tokens of running sessions plus prefill chunks.
+    public var maxBatchTokens: Int = 512
+    /// Sessions admitted at once.
+    public var maxRunningSessions: Int = 16
+    /// Prefill chunks end on multiples of this absolute position when they do not finish the
+    /// prompt, so segment-based sparse prefill can run inside chunked prefill.
+    public var chunkAlignment: Int = 512
+    /// Rows of logits a session needing prompt logprobs may ask for in one step.
+    public var promptLogprobChunkTokens: Int = 64
+
+    public init() {}
+}
+
+/// One session's share of a step.
+struct ScheduledChunk {
+    let session: Session
+    let tokenCount: Int
+}
+
+/// Decides which sessions run in a step and how many of their tokens: one decode token for every
+/// running session that has one, then prefill chunks, oldest session first, within the token
+/// budget and the KV memory. It reserves KV blocks for what it schedules; when memory runs out it
+/// preempts the most recently admitted session (its blocks are freed and it is recomputed later),
+/// so the oldest session always makes progress. It never touches tensors.
+final class Scheduler {
+    let configuration: SchedulerConfiguration
+    private(set) var waiting: [Session] = []
+    /// Admission order: the first is the oldest.
+    private(set) var running: [Session] = []
+    private(set) var preemptionCount = 0
+
+    init(configuration: SchedulerConfiguration) {
+        self.configuration = configuration
+    }
+
+    var isIdle: Bool { waiting.isEmpty && running.isEmpty }
+
+    func enqueue(_ session: Session) { waiting.append(session) }
+
+    /// Removes a session from whichever queue holds it and frees its cache.
+    func remove(_ session: Session) {
+        running.removeAll { $0 === session }
+        waiting.removeAll { $0 === session }
+        session.kv?.releaseAll()
+        session.kv = nil
+    }
+
+    /// Plans one step. `makeCache` creates an empty cache for a newly admitted session.
+    func schedule(pool: KVBlockPool, makeCache: () -> KVSequence) -> [ScheduledChunk] {
+        var plan: [ScheduledChunk] = []
+        var budget = configuration.maxBatchTokens
+
+        // Running sessions, oldest first: decode tokens before prefill chunks.
+        let ordered = running.filter { $0.unprocessedCount == 1 } + running.filter { $0.unprocessedCount > 1 }
+        for session in ordered where budget > 0 && session.state == .running {
+            let count = chunkSize(for: session, budget: budget)
+            if reserve(session, count, pool: pool, plan: &plan) {
+                plan.append(ScheduledChunk(session: session, tokenCount: count))
+                budget -= count
+            } else if session.unprocessedCount > 1 {
+                break   // prefill waits for memory; decodes of older sessions already got theirs
+            }
+        }
+
+        // Admit waiting sessions while budget and memory allow.
+        while budget > 0, running.count < configuration.maxRunningSessions, let session = waiting.first {
+            if session.kv == nil { session.kv = makeCache() }
+            let count = chunkSize(for: session, budget: budget)
+            guard (try? session.kv!.reserve(appending: count)) != nil else { break }
+            waiting.removeFirst()
+            session.state = .running
+            running.append(session)
+            plan.append(ScheduledChunk(session: session, tokenCount: count))
+            budget -= count
+        }
+        return plan
+    }
+
+    /// Tokens of `session` to run now: all of a decode, or a prefill chunk that fits the budget
+    /// and ends on an alignment boundary unless it finishes the sequence.
+    private func chunkSize(for session: Session, budget: Int) -> Int {
+        var limit = budget
+        if !session.promptLogprobsDone { limit = min(limit, configuration.promptLogprobChunkTokens) }
+        let start = session.processedCount
+        let remaining = session.unprocessedCount
+        if remaining <= limit { return remaining }
+        let alignment = configuration.chunkAlignment
+        let alignedEnd = (start + limit) / alignment * alignment
+        return alignedEnd > start ? alignedEnd - start : limit
+    }
+
+    /// Reserves blocks for `count` tokens of `session`, preempting younger sessions if memory is
+    /// short. False when even that is not enough.
+    private func reserve(_ session: Session, _ count: Int, pool: KVBlockPool, plan: inout [ScheduledChunk]) -> Bool {
+        guard let kv = session.kv else { return false }
+        while true {
+            if (try? kv.reserve(appending: count)) != nil { return true }
+            guard let victim = running.last, victim !== session else { return false }
+            preempt(victim)
+            plan.removeAll { $0.session === victim }
+        }
+    }
+
+    /// Frees a session's cache and puts it back at the head of the queue; its prompt and the
+    /// tokens it generated so far are recomputed when it is admitted again.
+    private func preempt(_ session: Session) {
+        running.removeAll { $0 === session }
+        session.kv?.releaseAll()
+        session.state = .waiting
+        session.preemptions += 1
+        preemptionCount += 1
+        waiting.insert(session, at: 0)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import KVMemory
+import Sampling
+import Tokenization
+
+/// One request inside the engine: its token sequence, cache, sampler and output state.
+/// Owned by the engine thread.
+final class Session {
+    enum State { case waiting, running, finished }
+
+    let request: GenerationRequest
+    let handle: GenerationHandle
+    var state = State.waiting
+    /// Prompt then generated tokens. Tokens [0, processedCount) have KV in `kv`.
+    var tokens: [Int32]
+    let promptCount: Int
+    var kv: KVSequence?
+    /// Tokens with KV in the cache (`kv.positionCount`, 0 without a cache).
+    var processedCount: Int { kv?.positionCount ?? 0 }
+    /// Tokens still to run through the model before the next token can be sampled.
+    var unprocessedCount: Int { tokens.count - processedCount }
+    var generatedCount: Int { tokens.count - promptCount }
+    /// Generated tokens at most (the request's limit or what the context leaves).
+    let generationLimit: Int
+
+    let sampler: Sampler
+    var detokenizer: StreamingDetokenizer
+    var stopFilter: StopStringFilter
+    /// Tokens sampled but not yet reported with a text piece (their text is held back).
+    var unreportedTokens: [Int32] = []
+    var unreportedLogprobs: [TokenLogprob] = []
+    /// Prompt logprobs gathered during the first pass over the prompt (echo).
+    var promptLogprobs: [TokenLogprob?] = []
+    var promptLogprobsDone = false
+
+    // Accounting.
+    var cachedTokens = 0
+    let submittedAt = Date()
+    var admittedAt: Date?
+    var firstTokenAt: Date?
+    var lastTokenAt: Date?
+    var preemptions = 0
+
+    init(request: GenerationRequest, handle: GenerationHandle, tokenizer: any Tokenizer, vocabularySize: Int,
+         contextLength: Int) {
+        self.request = request
+        self.handle = handle
+        tokens = request.prompt
+        promptCount = request.prompt.count
+        let room = contextLength - request.prompt.count
+        generationLimit = min(request.maxTokens ?? room, room)
+        var endOfGeneration = tokenizer.specialTokens.endOfGeneration
+        endOfGeneration.formUnion(request.stopTokenIDs)
+        sampler = Sampler(parameters: request.sampling, vocabularySize: vocabularySize, promptTokens: request.prompt,
+                          endOfGenerationTokens: request.ignoreEOS ? request.stopTokenIDs : endOfGeneration,
+                          minTokens: request.minTokens)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecial: true)
+        stopFilter = StopStringFilter(stops: request.stop)
+        promptLogprobsDone = request.promptLogprobs == nil
+        if !promptLogprobsDone { promptLogprobs = [nil] }
+    }
+
+    var snapshot: SessionSnapshot {
+        SessionSnapshot(requestID: request.id, state: state == .running ? (processedCount < promptCount ? "prefill" : "decode") : "waiting",
+                        promptTokens: promptCount, processedPromptTokens: min(processedCount, promptCount),
+                        generatedTokens: generatedCount, kvBytes: kv?.heldBytes ?? 0)
+    }
+}

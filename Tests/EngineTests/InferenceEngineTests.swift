@@ -1,0 +1,192 @@
+import Engine
+import Foundation
+import KVMemory
+import Sampling
+import TestSupport
+import Testing
+
+/// Output of one finished generation.
+struct Outcome: Equatable {
+    var text = ""
+    var tokens: [Int32] = []
+    var reason: FinishReason?
+    var usage: GenerationUsage?
+    var error: EngineError?
+}
+
+func collect(_ handle: GenerationHandle) -> Outcome {
+    var outcome = Outcome()
+    for event in handle.collect(timeout: 120) {
+        switch event {
+        case .text(let text, let tokens, _):
+            outcome.text += text
+            outcome.tokens += tokens
+        case .finished(let reason, let usage):
+            outcome.reason = reason
+            outcome.usage = usage
+        case .failed(let error):
+            outcome.error = error
+        default:
+            break
+        }
+    }
+    return outcome
+}
+
+enum TinyEngine {
+    static let path: String = try! TinyModel.write()
+
+    static func make(kvMemoryBytes: Int? = nil, maxBatchTokens: Int = 512, maxQueue: Int = 64,
+                     threads: Int = 2) throws -> InferenceEngine {
+        var configuration = EngineConfiguration(modelPath: path)
+        configuration.threadCount = threads
+        configuration.kvMemoryBytes = kvMemoryBytes
+        configuration.scheduler.maxBatchTokens = maxBatchTokens
+        configuration.maxQueuedRequests = maxQueue
+        return try InferenceEngine(configuration: configuration)
+    }
+
+    static func request(_ id: String, prompt: [Int32], maxTokens: Int = 24, temperature: Float = 0,
+                        seed: UInt64 = 7) -> GenerationRequest {
+        var sampling = SamplingParameters()
+        sampling.temperature = temperature
+        sampling.seed = seed
+        var request = GenerationRequest(id: id, prompt: prompt, sampling: sampling)
+        request.maxTokens = maxTokens
+        request.ignoreEOS = true
+        return request
+    }
+
+    /// Deterministic prompts of different lengths over the byte tokens.
+    static func prompt(_ index: Int, length: Int) -> [Int32] {
+        [1] + (0..<length - 1).map { Int32(3 + (index * 31 + $0 * 7) % 250) }
+    }
+}
+
+@Suite(.serialized) struct InferenceEngineTests {
+    @Test func generatesAndReportsUsage() throws {
+        let engine = try TinyEngine.make()
+        let outcome = collect(try engine.submit(TinyEngine.request("a", prompt: TinyEngine.prompt(0, length: 20), maxTokens: 10)))
+        #expect(outcome.reason == .length)
+        #expect(outcome.tokens.count == 10)
+        #expect(outcome.usage?.promptTokens == 20)
+        #expect(outcome.usage?.completionTokens == 10)
+        #expect(engine.metrics().kvBlocksUsed == 0, "a finished session returns its blocks")
+    }
+
+    /// A request gives the same tokens alone and among 4 and 8 concurrent requests, greedy and
+    /// sampled with a seed (the kernels are batch invariant; each request has its own RNG).
+    @Test(arguments: [Float(0), Float(0.8)])
+    func outputsDoNotDependOnBatching(temperature: Float) throws {
+        let prompts = (0..<8).map { TinyEngine.prompt($0, length: 9 + $0 * 37) }
+        func run(_ indices: [Int], engine: InferenceEngine) throws -> [Int: [Int32]] {
+            let handles = try indices.map { index in
+                (index, try engine.submit(TinyEngine.request("r\(index)", prompt: prompts[index], maxTokens: 16,
+                                                             temperature: temperature, seed: UInt64(100 + index))))
+            }
+            return Dictionary(uniqueKeysWithValues: handles.map { ($0.0, collect($0.1).tokens) })
+        }
+        let engine = try TinyEngine.make(maxBatchTokens: 64)
+        var alone: [Int: [Int32]] = [:]
+        for index in 0..<8 { alone[index] = try run([index], engine: engine)[index] }
+        let four = try run([0, 1, 2, 3], engine: engine)
+        let eight = try run(Array(0..<8), engine: engine)
+        for index in 0..<8 {
+            #expect(alone[index]!.count == 16)
+            #expect(eight[index] == alone[index], "request \(index) among 8")
+            if index < 4 { #expect(four[index] == alone[index], "request \(index) among 4") }
+        }
+    }
+
+    /// A KV budget far below the offered load makes requests wait and preempts sessions; every
+    /// answer is still exactly the one computed alone.
+    @Test func smallKVMemoryQueuesAndPreemptsWithoutChangingAnswers() throws {
+        let prompts = (0..<6).map { TinyEngine.prompt($0, length: 40 + $0 * 10) }
+        let roomy = try TinyEngine.make()
+        let expected = try prompts.enumerated().map { index, prompt in
+            collect(try roomy.submit(TinyEngine.request("x\(index)", prompt: prompt, maxTokens: 40))).tokens
+        }
+        // 4 streams (2 layers × 2 KV heads) × 16 tokens per block; blocks for ~160 tokens in all.
+        let layoutBytesPerBlock = 2 * 16 * 16 * 2 + 2 * 2 * 16 * 2
+        let tight = try TinyEngine.make(kvMemoryBytes: 4 * 10 * layoutBytesPerBlock, maxBatchTokens: 32)
+        let handles = try prompts.enumerated().map { index, prompt in
+            try tight.submit(TinyEngine.request("y\(index)", prompt: prompt, maxTokens: 40))
+        }
+        let outcomes = handles.map(collect)
+        for (index, outcome) in outcomes.enumerated() {
+            #expect(outcome.tokens == expected[index], "request \(index) under memory pressure")
+        }
+        #expect(tight.metrics().preemptionsTotal > 0, "the budget was small enough to force preemption")
+        #expect(tight.metrics().kvBlocksUsed == 0)
+    }
+
+    @Test func cancellationEndsTheSessionAndFreesItsBlocks() throws {
+        let engine = try TinyEngine.make()
+        var request = TinyEngine.request("c", prompt: TinyEngine.prompt(1, length: 30), maxTokens: 400)
+        request.maxTokens = 400
+        let handle = try engine.submit(request)
+        var sawText = false
+        while case .event(let event) = handle.next(timeout: 30) {
+            if case .text = event, !sawText { sawText = true; handle.cancel() }
+            if case .finished(let reason, _) = event { #expect(reason == .cancelled); break }
+        }
+        #expect(sawText)
+        #expect(engine.metrics().kvBlocksUsed == 0)
+    }
+
+    @Test func refusesWhatCanNeverRun() throws {
+        let engine = try TinyEngine.make(maxQueue: 2)
+        #expect(throws: EngineError.contextLengthExceeded(promptTokens: 600, requestedTokens: 24, contextLength: 512)) {
+            try engine.submit(TinyEngine.request("long", prompt: TinyEngine.prompt(0, length: 600)))
+        }
+        #expect(throws: EngineError.self) { try engine.submit(TinyEngine.request("empty", prompt: [])) }
+        #expect(throws: EngineError.invalidRequest("token id 99999 is outside the vocabulary (0..<266)")) {
+            try engine.submit(TinyEngine.request("bad", prompt: [1, 99999]))
+        }
+        let small = try TinyEngine.make(kvMemoryBytes: 4 * 4 * (2 * 16 * 16 * 2 + 2 * 2 * 16 * 2))
+        #expect(throws: EngineError.self) {
+            try small.submit(TinyEngine.request("huge", prompt: TinyEngine.prompt(0, length: 200), maxTokens: 100))
+        }
+    }
+
+    @Test func queueFullIsReported() throws {
+        let engine = try TinyEngine.make(maxQueue: 2)
+        let first = try engine.submit(TinyEngine.request("q1", prompt: TinyEngine.prompt(0, length: 10), maxTokens: 300))
+        let second = try engine.submit(TinyEngine.request("q2", prompt: TinyEngine.prompt(1, length: 10), maxTokens: 300))
+        #expect(throws: EngineError.queueFull(capacity: 2)) {
+            try engine.submit(TinyEngine.request("q3", prompt: TinyEngine.prompt(2, length: 10)))
+        }
+        first.cancel(); second.cancel()
+        _ = collect(first); _ = collect(second)
+        _ = collect(try engine.submit(TinyEngine.request("q4", prompt: TinyEngine.prompt(2, length: 10), maxTokens: 2)))
+    }
+
+    /// Thousands of short requests, some cancelled at once, leave no block behind.
+    @Test func noLeakAfterManyRequests() throws {
+        let engine = try TinyEngine.make(maxQueue: 64)
+        for round in 0..<50 {
+            let handles = try (0..<40).map { index in
+                try engine.submit(TinyEngine.request("n\(round)-\(index)", prompt: TinyEngine.prompt(index, length: 5 + index % 13),
+                                                     maxTokens: 1 + index % 3))
+            }
+            for (index, handle) in handles.enumerated() where index % 5 == 0 { handle.cancel() }
+            for handle in handles { #expect(collect(handle).reason != nil) }
+        }
+        #expect(engine.metrics().kvBlocksUsed == 0)
+        #expect(engine.metrics().requestsRunning == 0)
+    }
+
+    @Test func promptLogprobsCoverEveryPromptToken() throws {
+        let engine = try TinyEngine.make()
+        var request = TinyEngine.request("p", prompt: TinyEngine.prompt(3, length: 150), maxTokens: 1)
+        request.promptLogprobs = 2
+        var logprobs: [TokenLogprob?] = []
+        for event in try engine.submit(request).collect(timeout: 60) {
+            if case .promptLogprobs(let values) = event { logprobs = values }
+        }
+        #expect(logprobs.count == 150)
+        #expect(logprobs[0] == nil)
+        #expect(logprobs.dropFirst().allSatisfy { $0 != nil && $0!.logprob <= 0 && $0!.top.count == 2 })
+        #expect(zip(logprobs.dropFirst(), request.prompt.dropFirst()).allSatisfy { $0!.token == $1 })
+    }
+}
