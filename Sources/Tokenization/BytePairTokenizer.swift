@@ -36,8 +36,7 @@ public final class BytePairTokenizer: Tokenizer {
         ignoresMerges = selection.ignoresMerges
         let tokenCount = vocabulary.count
 
-        let textTable = ByteStringTable(keys: vocabulary.tokens.map { Array($0.utf8) },
-                                        values: (0..<Int32(tokenCount)).map { $0 })
+        let textTable = ByteStringTable(strings: vocabulary.tokens)
         self.textTable = textTable
         var privateIDs: [[UInt8]: Int32] = [:]
         var privateTexts: [[UInt8]] = []
@@ -52,13 +51,17 @@ public final class BytePairTokenizer: Tokenizer {
         }
         byteSymbols = ByteLevelEncoding.utf8ForByte.map { utf8 in utf8.withUnsafeBufferPointer { symbol($0) } }
 
+        let mergeCount = vocabulary.merges.count
         var left: [Int32] = []
         var right: [Int32] = []
         var merged: [Int32] = []
-        left.reserveCapacity(vocabulary.merges.count)
-        right.reserveCapacity(vocabulary.merges.count)
-        merged.reserveCapacity(vocabulary.merges.count)
+        left.reserveCapacity(mergeCount)
+        right.reserveCapacity(mergeCount)
+        merged.reserveCapacity(mergeCount)
         var joined: [UInt8] = []
+        // Vocabularies usually list merge results in rank order right after the bytes: try the
+        // token after the previous result before hashing.
+        var guess = 256
         for var rule in vocabulary.merges {
             rule.withUTF8 { bytes in
                 // "left right": the separator is the first space after the first byte (llama.cpp).
@@ -70,13 +73,21 @@ public final class BytePairTokenizer: Tokenizer {
                 joined.append(contentsOf: bytes[(space + 1)...])
                 left.append(symbol(UnsafeBufferPointer(rebasing: bytes[..<space])))
                 right.append(symbol(UnsafeBufferPointer(rebasing: bytes[(space + 1)...])))
-                merged.append(joined.withUnsafeBufferPointer { symbol($0) })
+                let result = joined.withUnsafeBufferPointer { joined in
+                    if !textTable.hasDuplicateKeys, guess < tokenCount,
+                       textTable.withKey(guess, { ByteStringTable.equal($0, joined) }) {
+                        return Int32(guess)
+                    }
+                    return symbol(joined)
+                }
+                merged.append(result)
+                guess = Int(result) + 1
             }
         }
         rules = MergeTable(left: left, right: right, merged: merged)
         privateSymbolBytes = privateTexts.map { ByteLevelEncoding.decode(String(decoding: $0, as: UTF8.self)) ?? $0 }
-        pieces = PieceTable.build(vocabulary: vocabulary) { text in
-            ByteLevelEncoding.decode(text) ?? Array(text.utf8)
+        pieces = PieceTable.build(vocabulary: vocabulary) { text, pool in
+            ByteLevelEncoding.decode(utf8: text, into: &pool)
         }
         splitter = SpecialTokenSplitter(tokens: vocabulary.tokens, types: vocabulary.types)
     }

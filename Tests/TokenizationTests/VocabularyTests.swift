@@ -2,7 +2,7 @@ import Foundation
 import GGUF
 import TestSupport
 import Testing
-@testable import Tokenization
+import Tokenization
 
 @Suite struct VocabularyTests {
     @Test func endOfGenerationCoversIdsAndKnownTexts() throws {
