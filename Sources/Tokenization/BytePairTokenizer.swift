@@ -90,6 +90,7 @@ public final class BytePairTokenizer: Tokenizer {
             ByteLevelEncoding.decode(utf8: text, into: &pool)
         }
         splitter = SpecialTokenSplitter(tokens: vocabulary.tokens, types: vocabulary.types)
+        UnicodeCategories.prepare()
     }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
