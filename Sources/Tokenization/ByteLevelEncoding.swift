@@ -47,6 +47,33 @@ enum ByteLevelEncoding {
         return bytes
     }
 
+    /// Decodes a token's stored text (as UTF-8) to raw bytes appended to `output`; when a
+    /// character is outside the mapping, appends the text unchanged instead.
+    static func decode(utf8 text: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        let start = output.count
+        var index = 0
+        while index < text.count {
+            let lead = text[index]
+            var value: UInt32
+            if lead < 0x80 {
+                value = UInt32(lead)
+                index += 1
+            } else if lead & 0xE0 == 0xC0, index + 1 < text.count {
+                value = UInt32(lead & 0x1F) << 6 | UInt32(text[index + 1] & 0x3F)
+                index += 2
+            } else {
+                value = .max  // three- and four-byte characters are never byte characters
+                index += 1
+            }
+            guard let scalar = Unicode.Scalar(value), let byte = byte(for: scalar) else {
+                output.removeSubrange(start...)
+                output.append(contentsOf: text)
+                return
+            }
+            output.append(byte)
+        }
+    }
+
     /// Encodes raw bytes to the stored text form, appending its UTF-8 to `output`.
     static func encode(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         for byte in bytes { output.append(contentsOf: utf8ForByte[Int(byte)]) }

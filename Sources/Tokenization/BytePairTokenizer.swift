@@ -34,14 +34,29 @@ public final class BytePairTokenizer: Tokenizer {
         specialTokens = vocabulary.specialTokens
         preTokenizer = selection.preTokenizer
         ignoresMerges = selection.ignoresMerges
-        let tokenCount = vocabulary.count
 
-        let textTable = ByteStringTable(keys: vocabulary.tokens.map { Array($0.utf8) },
-                                        values: (0..<Int32(tokenCount)).map { $0 })
+        let textTable = ByteStringTable(strings: vocabulary.tokens)
         self.textTable = textTable
+        var symbols = SymbolRegistry(textTable: textTable, tokenCount: vocabulary.count)
+        byteSymbols = ByteLevelEncoding.utf8ForByte.map { utf8 in utf8.withUnsafeBufferPointer { symbols.symbol($0) } }
+        rules = Self.compileMerges(vocabulary.merges, symbols: &symbols)
+        privateSymbolBytes = symbols.privateTexts.map { ByteLevelEncoding.decode(String(decoding: $0, as: UTF8.self)) ?? $0 }
+        pieces = PieceTable.build(vocabulary: vocabulary) { text, pool in
+            ByteLevelEncoding.decode(utf8: text, into: &pool)
+        }
+        splitter = SpecialTokenSplitter(tokens: vocabulary.tokens, types: vocabulary.types)
+        UnicodeCategories.prepare()
+    }
+
+    /// Symbol ids for texts: the token's id when the text is a token, else a private id past
+    /// the end of the vocabulary (one per distinct text).
+    private struct SymbolRegistry {
+        let textTable: ByteStringTable
+        let tokenCount: Int
         var privateIDs: [[UInt8]: Int32] = [:]
         var privateTexts: [[UInt8]] = []
-        func symbol(_ text: UnsafeBufferPointer<UInt8>) -> Int32 {
+
+        mutating func symbol(_ text: UnsafeBufferPointer<UInt8>) -> Int32 {
             if let id = textTable.lookup(text) { return id }
             let key = Array(text)
             if let id = privateIDs[key] { return id }
@@ -50,35 +65,44 @@ public final class BytePairTokenizer: Tokenizer {
             privateTexts.append(key)
             return id
         }
-        byteSymbols = ByteLevelEncoding.utf8ForByte.map { utf8 in utf8.withUnsafeBufferPointer { symbol($0) } }
+    }
 
+    /// Compiles `"left right"` merge strings (rank = position) to a table of symbol-id pairs.
+    private static func compileMerges(_ merges: [String], symbols: inout SymbolRegistry) -> MergeTable {
         var left: [Int32] = []
         var right: [Int32] = []
         var merged: [Int32] = []
-        left.reserveCapacity(vocabulary.merges.count)
-        right.reserveCapacity(vocabulary.merges.count)
-        merged.reserveCapacity(vocabulary.merges.count)
+        left.reserveCapacity(merges.count)
+        right.reserveCapacity(merges.count)
+        merged.reserveCapacity(merges.count)
         var joined: [UInt8] = []
-        for var rule in vocabulary.merges {
+        let textTable = symbols.textTable
+        // Vocabularies usually list merge results in rank order right after the 256 byte tokens:
+        // try the token after the previous result before hashing (exact unless texts repeat).
+        var guess = 256
+        for var rule in merges {
             rule.withUTF8 { bytes in
-                // "left right": the separator is the first space after the first byte (llama.cpp).
+                // The separator is the first space after the first byte (as llama.cpp splits them).
                 guard bytes.count >= 3, let space = bytes[1...].firstIndex(of: 0x20), space + 1 < bytes.count else {
                     return
                 }
                 joined.removeAll(keepingCapacity: true)
                 joined.append(contentsOf: bytes[..<space])
                 joined.append(contentsOf: bytes[(space + 1)...])
-                left.append(symbol(UnsafeBufferPointer(rebasing: bytes[..<space])))
-                right.append(symbol(UnsafeBufferPointer(rebasing: bytes[(space + 1)...])))
-                merged.append(joined.withUnsafeBufferPointer { symbol($0) })
+                left.append(symbols.symbol(UnsafeBufferPointer(rebasing: bytes[..<space])))
+                right.append(symbols.symbol(UnsafeBufferPointer(rebasing: bytes[(space + 1)...])))
+                let result = joined.withUnsafeBufferPointer { joined in
+                    if !textTable.hasDuplicateKeys, guess < symbols.tokenCount,
+                       textTable.withKey(guess, { ByteStringTable.equal($0, joined) }) {
+                        return Int32(guess)
+                    }
+                    return symbols.symbol(joined)
+                }
+                merged.append(result)
+                guess = Int(result) + 1
             }
         }
-        rules = MergeTable(left: left, right: right, merged: merged)
-        privateSymbolBytes = privateTexts.map { ByteLevelEncoding.decode(String(decoding: $0, as: UTF8.self)) ?? $0 }
-        pieces = PieceTable.build(vocabulary: vocabulary) { text in
-            ByteLevelEncoding.decode(text) ?? Array(text.utf8)
-        }
-        splitter = SpecialTokenSplitter(tokens: vocabulary.tokens, types: vocabulary.types)
+        return MergeTable(left: left, right: right, merged: merged)
     }
 
     public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {

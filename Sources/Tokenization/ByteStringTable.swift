@@ -12,6 +12,8 @@ struct ByteStringTable: Sendable {
     /// Entry index per slot, -1 when empty. Power-of-two count, at most half full.
     private let slots: [Int32]
     private let slotMask: Int
+    /// Whether some key was given twice (the later entry won).
+    let hasDuplicateKeys: Bool
 
     /// Builds the table from `(key, value)` pairs; `keys[i]` maps to `values[i]`.
     init(keys: [[UInt8]], values: [Int32]) {
@@ -27,6 +29,27 @@ struct ByteStringTable: Sendable {
         self.init(pool: pool, keyOffsets: offsets, values: values)
     }
 
+    /// Builds the table mapping the UTF-8 of `strings[i]` to `i`.
+    init(strings: [String]) {
+        var pool: [UInt8] = []
+        pool.reserveCapacity(strings.count * 8)
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(strings.count + 1)
+        for var string in strings {
+            string.withUTF8 { pool.append(contentsOf: $0) }
+            offsets.append(Int32(pool.count))
+        }
+        self.init(pool: pool, keyOffsets: offsets, values: Array(0..<Int32(strings.count)))
+    }
+
+    /// The key bytes of entry `index`, for sequential comparisons without hashing.
+    @inline(__always)
+    func withKey<Result>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        pool.withUnsafeBufferPointer { pool in
+            body(UnsafeBufferPointer(rebasing: pool[Int(keyOffsets[index])..<Int(keyOffsets[index + 1])]))
+        }
+    }
+
     /// Builds the table from keys already laid out in a pool (entry `i` is
     /// `pool[keyOffsets[i] ..< keyOffsets[i + 1]]`).
     init(pool: [UInt8], keyOffsets: [Int32], values: [Int32]) {
@@ -35,6 +58,7 @@ struct ByteStringTable: Sendable {
         while slotCount < values.count * 2 { slotCount <<= 1 }
         var slots = [Int32](repeating: -1, count: slotCount)
         let mask = slotCount - 1
+        var duplicates = false
         pool.withUnsafeBufferPointer { poolBytes in
             slots.withUnsafeMutableBufferPointer { slots in
                 for entry in 0..<values.count {
@@ -46,7 +70,11 @@ struct ByteStringTable: Sendable {
                         if occupant < 0 { slots[slot] = Int32(entry); break }
                         let occupantKey = UnsafeBufferPointer(
                             rebasing: poolBytes[Int(keyOffsets[occupant])..<Int(keyOffsets[occupant + 1])])
-                        if Self.equal(occupantKey, key) { slots[slot] = Int32(entry); break }
+                        if Self.equal(occupantKey, key) {
+                            slots[slot] = Int32(entry)
+                            duplicates = true
+                            break
+                        }
                         slot = (slot + 1) & mask
                     }
                 }
@@ -57,6 +85,7 @@ struct ByteStringTable: Sendable {
         self.values = values
         self.slots = slots
         slotMask = mask
+        hasDuplicateKeys = duplicates
     }
 
     var count: Int { values.count }

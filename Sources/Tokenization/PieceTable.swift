@@ -5,13 +5,14 @@ struct PieceTable: Sendable {
     /// Token `t`'s bytes are `pool[offsets[t] ..< offsets[t + 1]]`.
     private let offsets: [Int32]
 
-    /// Builds the table from the bytes of each token in id order.
-    init(count: Int, bytesOf: (Int) -> [UInt8]) {
+    /// Builds the table; `appendBytes(t, &pool)` appends the bytes of token `t`, in id order.
+    init(count: Int, appendBytes: (Int, inout [UInt8]) -> Void) {
         var pool: [UInt8] = []
+        pool.reserveCapacity(count * 8)
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(count + 1)
         for token in 0..<count {
-            pool.append(contentsOf: bytesOf(token))
+            appendBytes(token, &pool)
             offsets.append(Int32(pool.count))
         }
         self.pool = pool
@@ -34,15 +35,18 @@ struct PieceTable: Sendable {
 
     /// Byte pieces from stored token texts, as llama.cpp's `token_to_piece` with `special = true`:
     /// control, unknown and user-defined tokens render their text; normal tokens decode
-    /// `decodeNormal`; byte tokens (`<0xNN>`) their byte; unused and undefined tokens nothing.
-    static func build(vocabulary: Vocabulary, decodeNormal: (String) -> [UInt8]) -> PieceTable {
-        PieceTable(count: vocabulary.count) { index in
-            let text = vocabulary.tokens[index]
+    /// `decodeNormal` (given the text's UTF-8, appending to the pool); byte tokens (`<0xNN>`)
+    /// their byte; unused and undefined tokens nothing.
+    static func build(vocabulary: Vocabulary,
+                      decodeNormal: (UnsafeBufferPointer<UInt8>, inout [UInt8]) -> Void) -> PieceTable {
+        PieceTable(count: vocabulary.count) { index, pool in
+            var text = vocabulary.tokens[index]
             switch vocabulary.types[index] {
-            case .control, .unknown, .userDefined: return Array(text.utf8)
-            case .normal: return decodeNormal(text)
-            case .byte: return byteFallbackValue(text).map { [$0] } ?? Array(text.utf8)
-            case .unused, .undefined: return []
+            case .control, .unknown, .userDefined: text.withUTF8 { pool.append(contentsOf: $0) }
+            case .normal: text.withUTF8 { decodeNormal($0, &pool) }
+            case .byte:
+                if let byte = byteFallbackValue(text) { pool.append(byte) } else { text.withUTF8 { pool.append(contentsOf: $0) } }
+            case .unused, .undefined: break
             }
         }
     }

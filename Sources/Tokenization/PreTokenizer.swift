@@ -26,6 +26,12 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         public var ignoresMerges: Bool
         /// Whether BOS is added when the file has no `tokenizer.ggml.add_bos_token` key.
         public var addsBOSByDefault: Bool
+
+        public init(preTokenizer: PreTokenizer, ignoresMerges: Bool, addsBOSByDefault: Bool) {
+            self.preTokenizer = preTokenizer
+            self.ignoresMerges = ignoresMerges
+            self.addsBOSByDefault = addsBOSByDefault
+        }
     }
 
     /// `tokenizer.ggml.pre` values this build understands, grouped as llama.cpp groups them.
@@ -57,6 +63,24 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     }
 
     public static var supportedNames: [String] { namesByPreTokenizer.flatMap(\.1) }
+
+    /// The words `text` splits into (for tests and diagnostics; encoding uses `split`).
+    public func words(_ text: String) -> [String] {
+        var text = text
+        return text.withUTF8 { bytes in
+            var buffer = ScalarBuffer()
+            buffer.load(bytes)
+            var ends: [Int] = []
+            var scratch: [Int] = []
+            split(buffer, into: &ends, scratch: &scratch)
+            var start = 0
+            return ends.map { end in
+                defer { start = end }
+                let range = buffer.byteOffsets[start]..<buffer.byteOffsets[end]
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            }
+        }
+    }
 
     /// Splits one text fragment into words: appends to `wordEnds` the scalar index (into
     /// `buffer`) where each word ends, in order. Words cover the fragment without gaps.

@@ -173,8 +173,11 @@ struct PreTokenizerScanner {
         // `[\p{P}\$\+<=>\^~\|]+`
         var pieces: [Int] = []
         isolateRuns(range, maxRun: .max, into: &pieces) { scalar, flags in
-            flags & UnicodeCategories.punctuation != 0
-                || [0x24, 0x2B, 0x3C, 0x3D, 0x3E, 0x5E, 0x7E, 0x7C].contains(scalar)
+            if flags & UnicodeCategories.punctuation != 0 { return true }
+            switch scalar {
+            case 0x24, 0x2B, 0x3C, 0x3D, 0x3E, 0x5E, 0x7E, 0x7C: return true  // $ + < = > ^ ~ |
+            default: return false
+            }
         }
         // the GPT-2 regex
         scratch.removeAll(keepingCapacity: true)

@@ -34,7 +34,7 @@ public final class SentencePieceTokenizer: Tokenizer {
         self.vocabulary = vocabulary
         specialTokens = vocabulary.specialTokens
         let keys = vocabulary.tokens.map { Array($0.utf8) }
-        textTable = ByteStringTable(keys: keys, values: (0..<Int32(vocabulary.count)).map { $0 })
+        textTable = ByteStringTable(strings: vocabulary.tokens)
         var mergeableKeys: [[UInt8]] = []
         var mergeableIDs: [Int32] = []
         for (index, type) in vocabulary.types.enumerated() where type == .normal || type == .userDefined {
@@ -49,20 +49,17 @@ public final class SentencePieceTokenizer: Tokenizer {
             if byte < 0x80, let id = textTable.lookup([UInt8(byte)]) { return id }
             return -1
         }
-        pieces = PieceTable.build(vocabulary: vocabulary) { text in
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(text.utf8.count)
-            var utf8 = Array(text.utf8)[...]
-            while let first = utf8.first {
-                if utf8.starts(with: Self.escapedSpace) {
-                    bytes.append(0x20)
-                    utf8 = utf8.dropFirst(3)
+        pieces = PieceTable.build(vocabulary: vocabulary) { text, pool in
+            var index = 0
+            while index < text.count {
+                if index + 2 < text.count, text[index] == 0xE2, text[index + 1] == 0x96, text[index + 2] == 0x81 {
+                    pool.append(0x20)  // ▁
+                    index += 3
                 } else {
-                    bytes.append(first)
-                    utf8 = utf8.dropFirst()
+                    pool.append(text[index])
+                    index += 1
                 }
             }
-            return bytes
         }
         splitter = SpecialTokenSplitter(tokens: vocabulary.tokens, types: vocabulary.types)
     }

@@ -6,8 +6,11 @@
 /// - every token that ends generation: EOS, EOT, EOM, the FIM pad / repository / file-separator
 ///   tokens, and every token whose text is in `endOfGenerationTexts`.
 ///
-/// Tokens found by text are made `control` tokens (llama.cpp overrides their type the same way),
-/// so they are matched as specials and hidden when special tokens are skipped.
+/// Only added tokens (control or user-defined) are looked up by text, and those found become
+/// `control` tokens (llama.cpp overrides their type the same way), so they are matched as
+/// specials and hidden when special tokens are skipped. Unlike llama.cpp, ordinary tokens are
+/// left alone: Qwen2's vocabulary has a learned `</s>` (id 128247, HTML strike-through) that
+/// llama.cpp's list (`</s>` was added for PaddleOCR) would turn into a stop token.
 struct SpecialTokenRoles {
     static let endOfTurnTexts = [
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>",
@@ -48,7 +51,7 @@ struct SpecialTokenRoles {
                               + Self.fimSeparatorTexts + Self.endOfGenerationTexts)
         let firstBytes = Set(interesting.compactMap(\.utf8.first))
         var idForText: [String: Int32] = [:]
-        for (index, token) in tokens.enumerated() {
+        for (index, token) in tokens.enumerated() where types[index] == .control || types[index] == .userDefined {
             guard let first = token.utf8.first, firstBytes.contains(first), interesting.contains(token) else { continue }
             idForText[token] = Int32(index)
         }

@@ -25,11 +25,12 @@ struct SpecialTokenSplitter: Sendable {
     private let nodes: [Node]
     /// Bytes that start some candidate (quick reject for every other position).
     private let startBytes: [Bool]
-    private let lengths: [Int32: Int]
+    /// Number of candidate tokens.
+    private let candidateCount: Int
 
     init(tokens: [String], types: [TokenType]) {
         var nodes = [Node()]
-        var lengths: [Int32: Int] = [:]
+        var candidateCount = 0
         var startBytes = [Bool](repeating: false, count: 256)
         for (index, type) in types.enumerated() where type == .control || type == .userDefined || type == .unknown {
             let text = tokens[index].utf8
@@ -46,17 +47,16 @@ struct SpecialTokenSplitter: Sendable {
                 }
             }
             // Two tokens with the same text: the later id wins, as in llama.cpp's token_to_id.
-            if nodes[node].token >= 0 { lengths[nodes[node].token] = nil }
+            if nodes[node].token < 0 { candidateCount += 1 }
             nodes[node].token = Int32(index)
             nodes[node].alwaysMatched = type == .userDefined
-            lengths[Int32(index)] = text.count
         }
         self.nodes = nodes
         self.startBytes = startBytes
-        self.lengths = lengths
+        self.candidateCount = candidateCount
     }
 
-    var isEmpty: Bool { lengths.isEmpty }
+    var isEmpty: Bool { candidateCount == 0 }
 
     /// The fragments of `bytes`, in order. Without special tokens in the text, one `.text`
     /// fragment (none for empty input).

@@ -46,7 +46,7 @@ public struct StreamingDetokenizer: Sendable {
     }
 
     /// Length of the trailing bytes that begin a valid UTF-8 sequence not yet complete (0–3).
-    static func unfinishedSuffixLength(_ bytes: [UInt8]) -> Int {
+    public static func unfinishedSuffixLength(_ bytes: [UInt8]) -> Int {
         let count = bytes.count
         var back = 1
         while back <= min(3, count) {

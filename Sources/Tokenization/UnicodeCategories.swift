@@ -24,6 +24,9 @@ struct UnicodeCategories {
         return table
     }()
 
+    /// Builds the plane table now instead of on the first non-ASCII character.
+    static func prepare() { _ = basicPlane.count }
+
     @inline(__always)
     static func flags(_ value: UInt32) -> Flags {
         if value < 0x10000 { return basicPlane.withUnsafeBufferPointer { $0[Int(value)] } }
@@ -74,12 +77,13 @@ struct ScalarBuffer {
         byteOffsets.reserveCapacity(bytes.count + 1)
         var index = 0
         let count = bytes.count
+        let asciiFlags = ASCIIFlags.table
         while index < count {
             let lead = bytes[index]
             byteOffsets.append(index)
             if lead < 0x80 {
                 scalars.append(UInt32(lead))
-                flags.append(ASCIIFlags.table[Int(lead)])
+                flags.append(asciiFlags[Int(lead)])
                 index += 1
                 continue
             }

@@ -2,7 +2,7 @@ import Foundation
 import GGUF
 import TestSupport
 import Testing
-@testable import Tokenization
+import Tokenization
 
 /// Byte-level BPE on small vocabularies built by the tests. In `SyntheticVocabulary.bytePair`
 /// the token of raw byte `b` has id `b`, so unmerged text encodes to its UTF-8 bytes.

@@ -1,7 +1,7 @@
 import Foundation
 import GGUF
 import Testing
-@testable import Tokenization
+import Tokenization
 
 /// An extra oracle for development machines: llama.cpp's own tokenizer test vectors
 /// (`models/ggml-vocab-*.gguf` with `.inp` / `.out`, produced by `tests/test-tokenizer-0`, i.e.

@@ -2,7 +2,7 @@ import Foundation
 import GGUF
 import TestSupport
 import Testing
-@testable import Tokenization
+import Tokenization
 
 /// SentencePiece BPE on small vocabularies built by the tests, and on stories260K where
 /// `../shared` exists.

@@ -1,7 +1,7 @@
 import Foundation
 import GGUF
 import TestSupport
-@testable import Tokenization
+import Tokenization
 
 /// Small vocabularies written to a real GGUF file with `GGUFWriter` and read back, so the tests
 /// exercise the same loading path as real models.
@@ -19,9 +19,7 @@ struct SyntheticVocabulary {
     static func bytePair(pre: String? = "gpt-2", merges: [String], mergedTokens: [String],
                          specials: [(String, TokenType)] = []) -> SyntheticVocabulary {
         var vocabulary = SyntheticVocabulary(pre: pre)
-        for byte in 0..<256 {
-            vocabulary.add(String(Unicode.Scalar(ByteLevelEncoding.scalarForByte[byte])!), .normal)
-        }
+        for byte in 0..<256 { vocabulary.add(gpt2Character(UInt8(byte)), .normal) }
         for token in mergedTokens { vocabulary.add(token, .normal) }
         for (text, type) in specials { vocabulary.add(text, type) }
         vocabulary.merges = merges
@@ -75,4 +73,13 @@ struct SyntheticVocabulary {
     }
 
     func tokenizer() throws -> any Tokenizer { try makeTokenizer(vocabulary: load()) }
+}
+
+/// GPT-2's character for a byte (`bytes_to_unicode` in GPT-2's encoder.py), written out
+/// independently of the implementation under test.
+func gpt2Character(_ byte: UInt8) -> String {
+    let printable = (0x21...0x7E).contains(byte) || (0xA1...0xAC).contains(byte) || (0xAE...0xFF).contains(byte)
+    if printable { return String(Unicode.Scalar(byte)) }
+    let rank = (0..<Int(byte)).filter { b in !((0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b)) }.count
+    return String(Unicode.Scalar(UInt32(256 + rank))!)
 }

@@ -2,15 +2,15 @@ import Foundation
 import GGUF
 import TestSupport
 import Testing
-@testable import Tokenization
+import Tokenization
 
 @Suite struct VocabularyTests {
     @Test func endOfGenerationCoversIdsAndKnownTexts() throws {
         var vocabulary = SyntheticVocabulary.bytePair(
             pre: "qwen2", merges: [], mergedTokens: [],
-            specials: [("<|endoftext|>", .control), ("<|im_start|>", .control), ("<|im_end|>", .normal),
+            specials: [("<|endoftext|>", .control), ("<|im_start|>", .control), ("<|im_end|>", .userDefined),
                        ("<|fim_pad|>", .control), ("<|repo_name|>", .control), ("<|file_sep|>", .control),
-                       ("<|fim_prefix|>", .normal)])
+                       ("<|fim_prefix|>", .userDefined), ("</s>", .normal)])
         let endOfText = vocabulary.id("<|endoftext|>"), imEnd = vocabulary.id("<|im_end|>")
         vocabulary.extra = [("tokenizer.ggml.eos_token_id", .uint32(UInt32(endOfText)))]
         let loaded = try vocabulary.load()
@@ -19,9 +19,11 @@ import Testing
         #expect(loaded.eot == imEnd)
         #expect(loaded.endOfGeneration == [endOfText, imEnd, vocabulary.id("<|fim_pad|>"), vocabulary.id("<|repo_name|>"),
                                            vocabulary.id("<|file_sep|>")])
-        // Tokens found by text become control tokens, as in llama.cpp.
+        // Added tokens found by text become control tokens, as in llama.cpp; ordinary text
+        // tokens (Qwen's learned "</s>") keep their role.
         #expect(loaded.types[Int(imEnd)] == .control)
         #expect(loaded.types[Int(vocabulary.id("<|fim_prefix|>"))] == .control)
+        #expect(loaded.types[Int(vocabulary.id("</s>"))] == .normal)
         #expect(!loaded.endOfGeneration.contains(vocabulary.id("<|im_start|>")))
         let tokenizer = try makeTokenizer(vocabulary: loaded)
         #expect(tokenizer.isEndOfGeneration(imEnd) && !tokenizer.isEndOfGeneration(vocabulary.id("<|im_start|>")))
