@@ -18,7 +18,7 @@ func logSoftmax(_ row: ArraySlice<Float>) -> [Double] {
 @Suite(.serialized) struct PerplexityTests {
     static let gpl3Path = "/usr/share/common-licenses/GPL-3"
 
-    @Test func fastPathKLAndPerplexityOnGPL3() throws {
+    @Test func fastPathKLAndPerplexityOnGPL3() throws { try LoadedModels.exclusive {
         guard let file = LoadedModels.smolLM2File, let fast = LoadedModels.smolLM2Fast,
               let reference = LoadedModels.smolLM2Reference else {
             Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2))); return
@@ -59,5 +59,5 @@ func logSoftmax(_ row: ArraySlice<Float>) -> [Double] {
         #expect(abs(referenceNLL / predictions - expected.mean_nll) < 2e-3, "reference mean NLL \(referenceNLL / predictions)")
         #expect(abs(fastPerplexity - 19.30) <= 0.05, "fast-path perplexity \(fastPerplexity)")
         #expect(meanKL < 1e-3, "mean KL(reference ‖ fast) \(meanKL) nats per position")
-    }
+    } }
 }

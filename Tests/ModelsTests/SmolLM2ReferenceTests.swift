@@ -42,8 +42,17 @@ struct SmolLM2Reference: Decodable {
     }()
 }
 
-/// Loaded once per test process: models are large.
+/// Loaded once per test process: models are large. Models are single-threaded objects, and
+/// suites run in parallel: every test that uses one holds `lock` for its whole duration.
 enum LoadedModels {
+    static let lock = NSLock()
+
+    static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
     static let smolLM2File: GGUFFile? = TestModels.path(TestModels.smolLM2).flatMap { try? GGUFFile(path: $0) }
     static let smolLM2Fast: Model? = smolLM2File.flatMap { try? Model(file: $0, threads: ThreadPool(threadCount: 2)) }
     static let smolLM2Reference: ReferenceModel? = smolLM2File.flatMap { try? ReferenceModel(file: $0) }
@@ -73,7 +82,7 @@ func greedyFast(_ model: Model, prompt: [Int32], count: Int) throws -> [Int32] {
 }
 
 @Suite(.serialized) struct SmolLM2ReferenceTests {
-    @Test func referencePathMatchesTransformers() throws {
+    @Test func referencePathMatchesTransformers() throws { try LoadedModels.exclusive {
         guard let model = LoadedModels.smolLM2Reference else {
             Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2))); return
         }
@@ -103,9 +112,9 @@ func greedyFast(_ model: Model, prompt: [Int32], count: Int) throws -> [Int32] {
             }
             #expect(generated == prompt.greedy_continuation_ids, "greedy continuation of \(prompt.text.prefix(20))")
         }
-    }
+    } }
 
-    @Test func fastPathMatchesTransformersTopTokens() throws {
+    @Test func fastPathMatchesTransformersTopTokens() throws { try LoadedModels.exclusive {
         guard let model = LoadedModels.smolLM2Fast else {
             Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2))); return
         }
@@ -114,5 +123,5 @@ func greedyFast(_ model: Model, prompt: [Int32], count: Int) throws -> [Int32] {
             let generated = try greedyFast(model, prompt: prompt.input_ids, count: prompt.greedy_continuation_ids.count)
             #expect(generated == prompt.greedy_continuation_ids, "greedy continuation of \(prompt.text.prefix(20))")
         }
-    }
+    } }
 }
