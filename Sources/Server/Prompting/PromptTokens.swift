@@ -1,0 +1,120 @@
+import Engine
+import JSON
+import Tokenization
+
+/// Prompt token ids for both endpoints, and the context-length check made before anything is
+/// submitted (so a streaming request still gets a plain 400).
+enum PromptTokens {
+    /// `bos_token` / `eos_token` for templates, from the tokenizer's special tokens.
+    static func templateVariables(_ tokenizer: any Tokenizer) -> [String: TemplateValue] {
+        var variables: [String: TemplateValue] = [:]
+        let specials = tokenizer.specialTokens
+        variables["bos_token"] = .string(specials.bos.map(tokenizer.tokenText) ?? "")
+        variables["eos_token"] = .string((specials.eos ?? specials.eot).map(tokenizer.tokenText) ?? "")
+        return variables
+    }
+
+    /// Renders the conversation and tokenizes it: special-token text in the rendered prompt
+    /// becomes special tokens, and BOS is prepended when the vocabulary asks for it and the
+    /// template did not write it (transformers' and llama.cpp's results agree this way).
+    static func chat(messages: [TemplateValue], service: any GenerationService,
+                     renderer: any ChatPromptRenderer) throws(APIError) -> [Int32] {
+        let tokenizer = service.tokenizer
+        let text: String
+        do {
+            text = try renderer.render(messages: messages, variables: templateVariables(tokenizer), service: service)
+        } catch {
+            throw APIError.invalidValue("messages", "The model's chat template rejected the conversation: \(error.message)")
+        }
+        var tokens = tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+        if tokenizer.specialTokens.addBOS, let bos = tokenizer.specialTokens.bos, tokens.first != bos {
+            tokens.insert(bos, at: 0)
+        }
+        return tokens
+    }
+
+    /// Refuses prompts that leave no room: the prompt alone must leave one token to generate
+    /// (none needed when `maxTokens` is 0), and an explicit `maxTokens` must fit beside it.
+    static func checkContext(promptCount: Int, maxTokens: Int?, contextLength: Int, param: String) throws(APIError) {
+        let fits: Bool
+        if let maxTokens {
+            fits = promptCount + maxTokens <= contextLength
+        } else {
+            fits = promptCount < contextLength
+        }
+        guard fits else {
+            throw APIError.contextLengthExceeded(promptTokens: promptCount, requestedTokens: maxTokens,
+                                                 contextLength: contextLength,
+                                                 param: maxTokens == nil || promptCount >= contextLength ? param : "max_tokens")
+        }
+    }
+}
+
+/// One prompt of `/v1/completions`: its tokens and the text `echo` repeats.
+struct CompletionPrompt {
+    var tokens: [Int32]
+    var text: String
+    /// Leading tokens that are not in `text` (the BOS `add_special` put in front); they take no
+    /// characters in `text_offset`.
+    var addedLeadingTokens = 0
+
+    /// `prompt`: a string, a list of strings, a list of token ids, or a list of token-id lists.
+    static func parse(_ fields: JSONFields, tokenizer: any Tokenizer) throws(APIError) -> [CompletionPrompt] {
+        guard let value = fields.value("prompt") else {
+            throw .field(.missing("prompt"))
+        }
+        switch value {
+        case .string(let text):
+            return [try fromText(text, tokenizer: tokenizer, param: "prompt")]
+        case .array(let elements):
+            guard !elements.isEmpty else {
+                throw .invalidValue("prompt", "Invalid value for 'prompt': the list is empty.")
+            }
+            if elements.allSatisfy({ if case .int = $0 { return true } else { return false } }) {
+                return [try fromTokens(elements, tokenizer: tokenizer, param: "prompt")]
+            }
+            var prompts: [CompletionPrompt] = []
+            for (index, element) in elements.enumerated() {
+                let param = "prompt[\(index)]"
+                switch element {
+                case .string(let text): prompts.append(try fromText(text, tokenizer: tokenizer, param: param))
+                case .array(let ids): prompts.append(try fromTokens(ids, tokenizer: tokenizer, param: param))
+                default:
+                    throw .field(.invalidType(param, expected: "a string or an array of token ids", got: element))
+                }
+            }
+            return prompts
+        default:
+            throw .field(.invalidType("prompt", expected: "a string, an array of strings or an array of token ids", got: value))
+        }
+    }
+
+    private static func fromText(_ text: String, tokenizer: any Tokenizer, param: String) throws(APIError) -> CompletionPrompt {
+        let tokens = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        guard !tokens.isEmpty else {
+            throw .invalidValue(param, "Invalid value for '\(param)': the prompt is empty.")
+        }
+        var prompt = CompletionPrompt(tokens: tokens, text: text)
+        if let bos = tokenizer.specialTokens.bos, tokens.first == bos, !text.hasPrefix(tokenizer.tokenText(bos)) {
+            prompt.addedLeadingTokens = 1
+        }
+        return prompt
+    }
+
+    private static func fromTokens(_ ids: [JSONValue], tokenizer: any Tokenizer, param: String) throws(APIError) -> CompletionPrompt {
+        guard !ids.isEmpty else { throw .invalidValue(param, "Invalid value for '\(param)': the prompt is empty.") }
+        var tokens: [Int32] = []
+        tokens.reserveCapacity(ids.count)
+        for (index, id) in ids.enumerated() {
+            guard case .int(let number) = id else {
+                throw .field(.invalidType("\(param)[\(index)]", expected: "a token id (integer)", got: id))
+            }
+            guard number >= 0, number < tokenizer.vocabularySize else {
+                throw .invalidValue("\(param)[\(index)]",
+                                    "Invalid value for '\(param)[\(index)]': \(number) is not a token id of this model (0…\(tokenizer.vocabularySize - 1)).")
+            }
+            tokens.append(Int32(number))
+        }
+        return CompletionPrompt(tokens: tokens, text: tokenizer.decode(tokens))
+    }
+}

@@ -1,0 +1,69 @@
+import JSON
+
+/// `POST /tokenize`, as llama.cpp's server: `{"content": text, "add_special": false,
+/// "parse_special": true, "with_pieces": false}` → `{"tokens": [ids]}`, or with pieces
+/// `{"tokens": [{"id", "piece"}]}` where a piece that is not valid UTF-8 on its own is given as
+/// its byte values.
+public struct TokenizeRoute: Route {
+    public let method = "POST"
+    public let pattern = "/tokenize"
+
+    public init() {}
+
+    public func handle(_ request: HTTPRequest, context: RouteContext) throws(APIError) -> HTTPResponse {
+        let fields = try RequestBody.fields(request)
+        let content: String, addSpecial: Bool, parseSpecial: Bool, withPieces: Bool
+        do {
+            content = try fields.requiredString("content")
+            addSpecial = try fields.bool("add_special") ?? false
+            parseSpecial = try fields.bool("parse_special") ?? true
+            withPieces = try fields.bool("with_pieces") ?? false
+        } catch {
+            throw .field(error)
+        }
+        let service = try context.service()
+        try context.checkModel(try? fields.string("model"), service: service)
+        let tokenizer = service.tokenizer
+        let tokens = tokenizer.encode(content, addSpecial: addSpecial, parseSpecial: parseSpecial)
+        guard withPieces else { return .json(["tokens": .array(tokens.map { .int(Int($0)) })]) }
+        let entries: [JSONValue] = tokens.map { token in
+            let bytes = tokenizer.pieceBytes(token)
+            let piece: JSONValue = String(validating: bytes, as: UTF8.self).map { .string($0) }
+                ?? .array(bytes.map { .int(Int($0)) })
+            return ["id": .int(Int(token)), "piece": piece]
+        }
+        return .json(["tokens": .array(entries)])
+    }
+}
+
+/// `POST /detokenize`: `{"tokens": [ids]}` → `{"content": text}` (invalid UTF-8 becomes U+FFFD).
+public struct DetokenizeRoute: Route {
+    public let method = "POST"
+    public let pattern = "/detokenize"
+
+    public init() {}
+
+    public func handle(_ request: HTTPRequest, context: RouteContext) throws(APIError) -> HTTPResponse {
+        let fields = try RequestBody.fields(request)
+        let values: [JSONValue]
+        do {
+            values = try fields.requiredArray("tokens")
+        } catch {
+            throw .field(error)
+        }
+        let service = try context.service()
+        let vocabularySize = service.tokenizer.vocabularySize
+        var tokens: [Int32] = []
+        tokens.reserveCapacity(values.count)
+        for (index, value) in values.enumerated() {
+            guard case .int(let id) = value else {
+                throw .field(.invalidType("tokens[\(index)]", expected: "a token id (integer)", got: value))
+            }
+            guard id >= 0, id < vocabularySize else {
+                throw .invalidValue("tokens[\(index)]", "Invalid value for 'tokens[\(index)]': \(id) is not a token id of this model (0…\(vocabularySize - 1)).")
+            }
+            tokens.append(Int32(id))
+        }
+        return .json(["content": .string(service.tokenizer.decode(tokens))])
+    }
+}
