@@ -4,5 +4,6 @@ import ArgumentParser
 struct EntropyInfer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "entropyinfer",
-        abstract: "A CPU LLM inference server with an OpenAI-compatible API.")
+        abstract: "A CPU LLM inference server with an OpenAI-compatible API.",
+        subcommands: [Serve.self, Health.self])
 }

@@ -16,8 +16,24 @@ public enum ConfigurationDocumentation {
             var details = "env \(key.environmentName)"
             if let value = key.defaultValue, value != .strings([]) { details += ", default \(value)" }
             if key.type == .stringList { details += ", repeatable" }
-            lines.append("  \(flag)\n        \(key.help) (\(details))")
+            lines.append("  \(flag)\n" + wrap("\(key.help) (\(details))", indent: 8, width: 80))
         }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Word-wraps `text` to `width` columns, every line indented by `indent` spaces.
+    static func wrap(_ text: String, indent: Int, width: Int) -> String {
+        let prefix = String(repeating: " ", count: indent)
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && prefix.count + line.count + 1 + word.count > width {
+                lines.append(prefix + line)
+                line = ""
+            }
+            line += line.isEmpty ? String(word) : " " + word
+        }
+        if !line.isEmpty { lines.append(prefix + line) }
         return lines.joined(separator: "\n")
     }
 

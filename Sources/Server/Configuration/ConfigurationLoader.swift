@@ -194,6 +194,14 @@ public struct ConfigurationLoader: Sendable {
         }
     }
 
+    /// Checks a value (e.g. a table default) against the key's type and range.
+    public static func validate(_ value: ConfigurationValue, for key: ConfigurationKey) throws(ConfigurationError) -> ConfigurationValue {
+        guard let checked = try parse(value.json, for: key, origin: "value of '\(key.name)'") else {
+            throw ConfigurationError("value of '\(key.name)' is null")
+        }
+        return checked
+    }
+
     /// A value from the config file; `null` leaves the key as the layers below set it.
     static func parse(_ value: JSONValue, for key: ConfigurationKey, origin: String) throws(ConfigurationError) -> ConfigurationValue? {
         if value.isNull { return nil }

@@ -28,7 +28,16 @@ enum GenerationRun {
         var outcomes = Array(repeating: ChoiceOutcome(), count: handles.count)
         var timers = handles.map { _ in ChoiceTimer(receivedAt: request.receivedAt, metrics: context.metrics) }
         var finished = 0
+        var lastCheck = MonotonicClock.now()
         while finished < handles.count {
+            let now = MonotonicClock.now()
+            if now - lastCheck >= context.options.pollInterval {
+                lastCheck = now
+                if request.connection.isClosed {
+                    events.cancelAll()
+                    throw APIError.clientClosedRequest
+                }
+            }
             switch events.next(timeout: context.options.pollInterval) {
             case .event(let choice, let event):
                 switch event {
@@ -54,10 +63,7 @@ enum GenerationRun {
                     throw APIError.engine(error, promptParam: promptParam, retryAfterSeconds: context.options.retryAfterSeconds)
                 }
             case .timeout:
-                if request.connection.isClosed {
-                    events.cancelAll()
-                    throw APIError.clientClosedRequest
-                }
+                continue
             case .end:
                 // Handles ended without a terminal event (cannot happen with a conforming engine).
                 events.cancelAll()

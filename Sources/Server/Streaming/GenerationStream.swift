@@ -31,6 +31,7 @@ final class GenerationStream<Encoder: StreamEncoder>: ResponseStream, @unchecked
     private var finishedCount = 0
     private var done = false
     private var lastOutputAt: Double
+    private var lastConnectionCheck: Double
 
     init(handles: [GenerationHandle], encoder: Encoder, request: HTTPRequest, context: RouteContext, promptParam: String) {
         self.events = ChoiceEvents(handles: handles)
@@ -43,6 +44,14 @@ final class GenerationStream<Encoder: StreamEncoder>: ResponseStream, @unchecked
         self.retryAfterSeconds = context.options.retryAfterSeconds
         self.timers = handles.map { _ in ChoiceTimer(receivedAt: request.receivedAt, metrics: context.metrics) }
         self.lastOutputAt = MonotonicClock.now()
+        self.lastConnectionCheck = lastOutputAt
+    }
+
+    /// Checks the connection at most every `pollInterval`, whether or not events keep coming.
+    private func clientLeft(now: Double) -> Bool {
+        guard now - lastConnectionCheck >= pollInterval else { return false }
+        lastConnectionCheck = now
+        return connection.isClosed
     }
 
     func nextChunk() -> [UInt8]? {
@@ -58,7 +67,13 @@ final class GenerationStream<Encoder: StreamEncoder>: ResponseStream, @unchecked
                 events.close()
                 break
             }
-            let silence = MonotonicClock.now() - lastOutputAt
+            let now = MonotonicClock.now()
+            if clientLeft(now: now) {
+                record.setNote("client disconnected")
+                abort()
+                break
+            }
+            let silence = now - lastOutputAt
             if silence >= keepAliveSeconds {
                 output = SSE.keepAlive
                 break
@@ -67,10 +82,7 @@ final class GenerationStream<Encoder: StreamEncoder>: ResponseStream, @unchecked
             case .event(let choice, let event):
                 output += handle(choice: choice, event: event)
             case .timeout:
-                if connection.isClosed {
-                    record.setNote("client disconnected")
-                    abort()
-                }
+                break
             case .end:
                 output += errorFrame(.internalError("a generation ended without a result"))
                 abort()
