@@ -35,9 +35,13 @@ enum MHDCallbacks {
             let count = uploadSize.pointee
             uploadSize.pointee = 0
             guard !state.responded else { return .YES }
-            guard state.body.count + count <= server.maxBodyBytes else {
+            // libmicrohttpd cannot answer in the middle of an upload (no Content-Length, e.g.
+            // chunked): discard up to another limit's worth, answer 413 at the end, and drop
+            // connections that keep sending beyond that.
+            guard state.excessBytes == 0, state.body.count + count <= server.maxBodyBytes else {
                 state.body = []
-                return reject(state, connection, server, .requestTooLarge(limit: server.maxBodyBytes))
+                state.excessBytes += count
+                return state.excessBytes > server.maxBodyBytes ? .NO : .YES
             }
             if let uploadData {
                 uploadData.withMemoryRebound(to: UInt8.self, capacity: count) {
@@ -47,6 +51,9 @@ enum MHDCallbacks {
             return .YES
         }
         guard !state.responded else { return .YES }
+        if state.excessBytes > 0 {
+            return reject(state, connection, server, .requestTooLarge(limit: server.maxBodyBytes))
+        }
         state.responded = true
 
         let request = HTTPRequest(method: state.method, path: state.path, query: state.query, headers: state.headers,

@@ -1,4 +1,5 @@
 import Engine
+import Server
 import Foundation
 import Tokenization
 
@@ -36,6 +37,7 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
     private var cancelledIDs: [String] = []
     private var live = 0
     private var totalGenerated = 0
+    private var textEmitTimes: [Double] = []
     let queueCapacity: Int
 
     init(contextLength: Int = 256, addBOS: Bool = false, queueCapacity: Int = 64,
@@ -58,6 +60,8 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
     var submitted: [GenerationRequest] { lock.withLock { submittedRequests } }
     var cancelled: [String] { lock.withLock { cancelledIDs } }
     var liveCount: Int { lock.withLock { live } }
+    /// When each `.text` event was emitted (monotonic seconds), for latency measurements.
+    var emitTimes: [Double] { lock.withLock { textEmitTimes } }
 
     func submit(_ request: GenerationRequest) throws(EngineError) -> GenerationHandle {
         let plan = lock.withLock { script(request) }
@@ -147,7 +151,10 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
             }
             generated += tokens.count
             usage.completionTokens = generated
-            lock.withLock { totalGenerated += tokens.count }
+            lock.withLock {
+                totalGenerated += tokens.count
+                textEmitTimes.append(MonotonicClock.now())
+            }
             handle.emit(.text(String(character), tokens: tokens, logprobs: logprobs))
         }
         if request.maxTokens == 0 { reason = .length }
