@@ -6,6 +6,8 @@ import Server
 final class HTTPServerState: @unchecked Sendable {
     let handler: any HTTPHandler
     let maxBodyBytes: Int
+    /// Oversized bodies up to this size are read and discarded before the 413 (see MHDCallbacks).
+    var discardLimitBytes: Int { max(4 * maxBodyBytes, 64 * 1024 * 1024) }
     private let lock = NSLock()
     private var activeRequests = 0
     private var drainingFlag = false

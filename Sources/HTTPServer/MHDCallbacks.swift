@@ -25,7 +25,14 @@ enum MHDCallbacks {
                 return reject(state, connection, server, .shuttingDown)
             }
             if let length = state.headers["Content-Length"].flatMap(Int.init), length > server.maxBodyBytes {
-                return reject(state, connection, server, .requestTooLarge(limit: server.maxBodyBytes))
+                // Answer at once when the client waits for "100 Continue" or the body is too big to
+                // read; otherwise read and discard it first, so clients that send the whole body
+                // before reading (Python's urllib, httpx) see the 413 instead of a broken pipe.
+                let expectsContinue = state.headers["Expect"]?.lowercased() == "100-continue"
+                if expectsContinue || length > server.discardLimitBytes {
+                    return reject(state, connection, server, .requestTooLarge(limit: server.maxBodyBytes))
+                }
+                state.oversized = true
             }
             return .YES
         }
@@ -35,13 +42,14 @@ enum MHDCallbacks {
             let count = uploadSize.pointee
             uploadSize.pointee = 0
             guard !state.responded else { return .YES }
-            // libmicrohttpd cannot answer in the middle of an upload (no Content-Length, e.g.
-            // chunked): discard up to another limit's worth, answer 413 at the end, and drop
-            // connections that keep sending beyond that.
-            guard state.excessBytes == 0, state.body.count + count <= server.maxBodyBytes else {
+            // libmicrohttpd cannot answer in the middle of an upload: discard what is over the
+            // limit, answer 413 once the upload ends, and drop connections that send more than
+            // `discardLimitBytes`.
+            guard !state.oversized, state.body.count + count <= server.maxBodyBytes else {
+                state.oversized = true
+                state.discardedBytes += state.body.count + count
                 state.body = []
-                state.excessBytes += count
-                return state.excessBytes > server.maxBodyBytes ? .NO : .YES
+                return state.discardedBytes > server.discardLimitBytes ? .NO : .YES
             }
             if let uploadData {
                 uploadData.withMemoryRebound(to: UInt8.self, capacity: count) {
@@ -51,7 +59,7 @@ enum MHDCallbacks {
             return .YES
         }
         guard !state.responded else { return .YES }
-        if state.excessBytes > 0 {
+        if state.oversized {
             return reject(state, connection, server, .requestTooLarge(limit: server.maxBodyBytes))
         }
         state.responded = true

@@ -14,8 +14,9 @@ final class RequestState: @unchecked Sendable {
     var body: [UInt8] = []
     /// A response has been queued (the rest of any upload is discarded).
     var responded = false
-    /// Body bytes beyond the limit seen so far (discarded; the answer is 413 once the upload ends).
-    var excessBytes = 0
+    /// The body is over the limit: it is read and discarded, and the answer is 413 once it ends.
+    var oversized = false
+    var discardedBytes = 0
 
     init(method: String, path: String, headers: HTTPHeaders, query: [(name: String, value: String)], connection: ConnectionProbe) {
         self.method = method; self.path = path; self.headers = headers; self.query = query; self.connection = connection

@@ -27,17 +27,30 @@ struct HTTPServerTests {
     }
 
     @Test func streamsChunksAsTokensArrive() throws {
-        let live = try LiveServer(service: FakeGenerationService { _ in FakeScript(reply: "abcdefghij", tokenDelay: 0.03) })
+        let live = try LiveServer(service: FakeGenerationService { _ in FakeScript(reply: "abcdefghij", tokenDelay: 0.05) })
         let collector = StreamCollector(live.request("POST", "/v1/chat/completions", body: Self.streamingChat))
         #expect(collector.wait())
         #expect(collector.status == 200)
         let (events, done, _) = sseEvents(collector.text)
         #expect(done)
-        let texts = StreamingTests.checkChatInvariants(events, choiceCount: 1, includeUsage: false)
-        #expect(texts == ["abcdefghij"])
-        let times = collector.chunks.map(\.time)
-        #expect(collector.chunks.count >= 6, "chunks arrived in \(collector.chunks.count) reads")
-        #expect((times.last ?? 0) - (times.first ?? 0) >= 0.15)
+        #expect(StreamingTests.checkChatInvariants(events, choiceCount: 1, includeUsage: false) == ["abcdefghij"])
+
+        // Arrival times straight from the socket (URLSession may batch its callbacks under load).
+        let connection = try RawConnection(port: live.port)
+        let body = Self.streamingChat
+        connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        var arrivals: [Double] = []
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !text.contains("[DONE]") {
+            let count = recv(connection.socket, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            text += String(decoding: buffer[0..<count], as: UTF8.self)
+            if text.contains("\"content\":\"") { arrivals.append(MonotonicClock.now()) }
+        }
+        #expect(text.contains("data: [DONE]"))
+        #expect(arrivals.count >= 6, "content arrived in \(arrivals.count) reads")
+        #expect((arrivals.last ?? 0) - (arrivals.first ?? 0) >= 0.3)
     }
 
     @Test func streamHeadersGoOutBeforeTheFirstToken() throws {
@@ -263,10 +276,33 @@ struct HTTPServerLimitTests {
         let live = try LiveServer()
         let connection = try RawConnection(port: live.port)
         connection.send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-        let piece = String(repeating: "z", count: 16 * 1024)
-        for _ in 0..<12 { connection.send(String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n") }
-        let reply = connection.read(timeout: 3)
+        let piece = String(repeating: "z", count: 1024 * 1024)
+        let chunk = Array((String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n").utf8)
+        // Oversized bodies are read and discarded up to 64 MiB (so the client can read its 413),
+        // then the connection is dropped.
+        for _ in 0..<70 { connection.send(chunk) }
+        let reply = connection.read(timeout: 5)
         #expect(reply.closed)
+        #expect(!reply.text.contains("200 OK"))
         #expect(live.harness.service.submitted.isEmpty)
+    }
+
+    @Test func oversizedBodiesWithContentLengthAreReadBeforeThe413() throws {
+        let live = try LiveServer()
+        let connection = try RawConnection(port: live.port)
+        let body = String(repeating: "b", count: 200 * 1024)
+        connection.send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        connection.send(body)
+        let reply = connection.read(timeout: 5, until: "}}")
+        #expect(reply.text.hasPrefix("HTTP/1.1 413"))
+    }
+
+    @Test func expectContinueGets413BeforeTheBody() throws {
+        let live = try LiveServer()
+        let connection = try RawConnection(port: live.port)
+        connection.send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\nExpect: 100-continue\r\n\r\n")
+        let reply = connection.read(timeout: 5, until: "}}")
+        #expect(reply.text.hasPrefix("HTTP/1.1 413"))
+        #expect(!reply.text.contains("100 Continue"))
     }
 }

@@ -48,6 +48,7 @@ public enum ConfigurationTable {
         "ENTROPYINFER_E2E": "Set to 1 to run the end-to-end test suite against the built binary.",
         "ENTROPYINFER_LONG_TESTS": "Set to 1 to run the long-model tests (make test-long).",
         "ENTROPYINFER_BENCH": "Set to 1 to run the transport benchmark tests (ServerTests), which print their numbers.",
+        "ENTROPYINFER_TEST_VENV": "Python virtualenv of the end-to-end suite (`make test-venv` creates .build/e2e-venv).",
     ]
 
     public static func key(named name: String) -> ConfigurationKey? { keys.first { $0.name == name } }

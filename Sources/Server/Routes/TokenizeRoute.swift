@@ -12,8 +12,9 @@ public struct TokenizeRoute: Route {
 
     public func handle(_ request: HTTPRequest, context: RouteContext) throws(APIError) -> HTTPResponse {
         let fields = try RequestBody.fields(request)
-        let content: String, addSpecial: Bool, parseSpecial: Bool, withPieces: Bool
+        let content: String, addSpecial: Bool, parseSpecial: Bool, withPieces: Bool, model: String?
         do {
+            model = try fields.string("model")
             content = try fields.requiredString("content")
             addSpecial = try fields.bool("add_special") ?? false
             parseSpecial = try fields.bool("parse_special") ?? true
@@ -22,7 +23,7 @@ public struct TokenizeRoute: Route {
             throw .field(error)
         }
         let service = try context.service()
-        try context.checkModel(try? fields.string("model"), service: service)
+        try context.checkModel(model, service: service)
         let tokenizer = service.tokenizer
         let tokens = tokenizer.encode(content, addSpecial: addSpecial, parseSpecial: parseSpecial)
         guard withPieces else { return .json(["tokens": .array(tokens.map { .int(Int($0)) })]) }
