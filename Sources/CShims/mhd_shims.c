@@ -1,13 +1,30 @@
 #define _GNU_SOURCE
 #include "CShims.h"
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static shim_log_callback mhd_log_callback = NULL;
+
+/* MHD_OPTION_EXTERNAL_LOGGER hands over a printf format and a va_list, which Swift cannot take. */
+static void shim_mhd_log(void *context, const char *format, va_list arguments) {
+    char message[1024];
+    vsnprintf(message, sizeof message, format, arguments);
+    size_t length = strlen(message);
+    while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == '\r')) message[--length] = 0;
+    if (mhd_log_callback != NULL) mhd_log_callback(context, message);
+}
 
 struct MHD_Daemon *shim_mhd_start(unsigned int flags, const struct sockaddr *address,
                                   MHD_AccessHandlerCallback handler, void *handler_context,
                                   MHD_RequestCompletedCallback completed, void *completed_context,
+                                  shim_log_callback log, void *log_context,
                                   unsigned int connection_timeout_seconds, unsigned int connection_limit,
                                   size_t thread_stack_bytes, size_t connection_memory_bytes) {
+    mhd_log_callback = log;
     struct MHD_OptionItem options[] = {
+        { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)shim_mhd_log, log_context },
         { MHD_OPTION_SOCK_ADDR, 0, (void *)address },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, completed_context },
         { MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)connection_timeout_seconds, NULL },

@@ -17,9 +17,10 @@ public final class HTTPServer: @unchecked Sendable {
     private var daemon: OpaquePointer?
     private var boundPort = 0
 
-    public init(options: HTTPServerOptions, handler: any HTTPHandler) {
+    /// `logger` receives libmicrohttpd's own messages (as warnings); nil drops them.
+    public init(options: HTTPServerOptions, handler: any HTTPHandler, logger: Logger? = nil) {
         self.options = options
-        self.state = HTTPServerState(handler: handler, maxBodyBytes: options.maxBodyBytes)
+        self.state = HTTPServerState(handler: handler, logger: logger, maxBodyBytes: options.maxBodyBytes)
     }
 
     deinit {
@@ -36,7 +37,8 @@ public final class HTTPServer: @unchecked Sendable {
         let started = withUnsafePointer(to: &address.storage) { storage in
             storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
                 shim_mhd_start(UInt32(flags), socketAddress, MHDCallbacks.accessHandler, context,
-                               MHDCallbacks.requestCompleted, context, UInt32(options.connectionTimeoutSeconds),
+                               MHDCallbacks.requestCompleted, context, MHDCallbacks.log, context,
+                               UInt32(options.connectionTimeoutSeconds),
                                UInt32(options.connectionLimit), 0, 64 * 1024)
             }
         }

@@ -5,6 +5,7 @@ import Server
 /// shutdown phase. Passed to the daemon as its context pointer.
 final class HTTPServerState: @unchecked Sendable {
     let handler: any HTTPHandler
+    let logger: Logger?
     let maxBodyBytes: Int
     /// Oversized bodies up to this size are read and discarded before the 413 (see MHDCallbacks).
     var discardLimitBytes: Int { max(4 * maxBodyBytes, 64 * 1024 * 1024) }
@@ -13,8 +14,8 @@ final class HTTPServerState: @unchecked Sendable {
     private var drainingFlag = false
     private var abortingFlag = false
 
-    init(handler: any HTTPHandler, maxBodyBytes: Int) {
-        self.handler = handler; self.maxBodyBytes = maxBodyBytes
+    init(handler: any HTTPHandler, logger: Logger?, maxBodyBytes: Int) {
+        self.handler = handler; self.logger = logger; self.maxBodyBytes = maxBodyBytes
     }
 
     /// Requests between their first byte and the end of their response.

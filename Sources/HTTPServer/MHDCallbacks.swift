@@ -93,6 +93,13 @@ enum MHDCallbacks {
         stream.finish()
     }
 
+    /// libmicrohttpd's own error messages, formatted by the C shim.
+    static let log: shim_log_callback = { context, message in
+        guard let context, let message else { return }
+        let server = Unmanaged<HTTPServerState>.fromOpaque(context).takeUnretainedValue()
+        server.logger?.warning("libmicrohttpd: \(String(cString: message))")
+    }
+
     private static let collectValue: MHD_KeyValueIterator = { context, _, key, value in
         guard let context, let key else { return .YES }
         let collector = Unmanaged<ValueCollector>.fromOpaque(context).takeUnretainedValue()

@@ -35,6 +35,7 @@ final class ConnectionProbe: ClientConnection, @unchecked Sendable {
     }
 
     var isClosed: Bool { server.isAborting || shim_socket_peer_closed(socket) != 0 }
+    var isServerStopping: Bool { server.isAborting }
 }
 
 /// A streamed response body as libmicrohttpd pulls it: chunks from the `ResponseStream`, split

@@ -175,7 +175,7 @@ struct ChatCompletionsRouteTests {
         let harness = Harness()
         _ = harness.post("/v1/chat/completions", Self.hello)
         let line = try #require(harness.logs.lines.last)
-        #expect(line.contains("info   POST /v1/chat/completions 200 prompt_tokens=21 completion_tokens=13 "))
+        #expect(line.contains(" info    POST /v1/chat/completions 200 prompt_tokens=21 completion_tokens=13 "))
         #expect(line.hasSuffix("s"))
     }
 

@@ -255,7 +255,9 @@ struct HTTPServerTests {
         live.http.stop(gracePeriod: 0.2)
         #expect(MonotonicClock.now() - started < 3)
         #expect(collector.wait(timeout: 5))
-        #expect(!sseEvents(collector.text).done)
+        let (events, done, _) = sseEvents(collector.text)
+        #expect(!done)
+        #expect(events.last?["error"]?["code"] == "shutting_down")
         #expect(live.harness.service.cancelled.count == 1)
     }
 
@@ -283,6 +285,8 @@ struct HTTPServerLimitTests {
         for _ in 0..<70 { connection.send(chunk) }
         let reply = connection.read(timeout: 5)
         #expect(reply.closed)
+        // libmicrohttpd's own message reaches our log.
+        #expect(live.harness.logs.lines.contains { $0.contains(" warning libmicrohttpd: ") })
         #expect(!reply.text.contains("200 OK"))
         #expect(live.harness.service.submitted.isEmpty)
     }

@@ -16,12 +16,18 @@ void shim_openblas_set_threads(int count);
 
 // MARK: - libmicrohttpd
 
-/// Starts a daemon bound to `address` (a sockaddr_in or sockaddr_in6 of `address_length`
-/// bytes; MHD_USE_IPv6 must be in `flags` for IPv6). `MHD_start_daemon` is C-variadic, so the
-/// options go through MHD_OPTION_ARRAY here. Returns NULL when the daemon cannot start.
+/// Receives libmicrohttpd's own log lines (formatted, without the trailing newline).
+typedef void (*shim_log_callback)(void *context, const char *message);
+
+/// Starts a daemon bound to `address` (a sockaddr_in or sockaddr_in6; MHD_USE_IPv6 must be in
+/// `flags` for IPv6). `MHD_start_daemon` is C-variadic, so the options go through
+/// MHD_OPTION_ARRAY here. MHD's error messages (MHD_USE_ERROR_LOG) go to `log` with
+/// `log_context`; the callback must be the same for every daemon of the process. Returns NULL
+/// when the daemon cannot start.
 struct MHD_Daemon *shim_mhd_start(unsigned int flags, const struct sockaddr *address,
                                   MHD_AccessHandlerCallback handler, void *handler_context,
                                   MHD_RequestCompletedCallback completed, void *completed_context,
+                                  shim_log_callback log, void *log_context,
                                   unsigned int connection_timeout_seconds, unsigned int connection_limit,
                                   size_t thread_stack_bytes, size_t connection_memory_bytes);
 

@@ -35,7 +35,7 @@ enum GenerationRun {
                 lastCheck = now
                 if request.connection.isClosed {
                     events.cancelAll()
-                    throw APIError.clientClosedRequest
+                    throw request.connection.isServerStopping ? APIError.shuttingDown : APIError.clientClosedRequest
                 }
             }
             switch events.next(timeout: context.options.pollInterval) {
@@ -56,7 +56,8 @@ enum GenerationRun {
                     finished += 1
                     if reason == .cancelled {
                         events.cancelAll()
-                        throw request.connection.isClosed ? APIError.clientClosedRequest : APIError.shuttingDown
+                        let clientLeft = request.connection.isClosed && !request.connection.isServerStopping
+                        throw clientLeft ? APIError.clientClosedRequest : APIError.shuttingDown
                     }
                 case .failed(let error):
                     events.cancelAll()

@@ -50,6 +50,13 @@ public protocol ClientConnection: Sendable {
     /// True once the peer closed its socket or the server is aborting in-flight requests; the
     /// handler then cancels its generation and returns.
     var isClosed: Bool { get }
+    /// True when `isClosed` is because the server is stopping (the client may still be there and
+    /// gets a `shutting_down` answer).
+    var isServerStopping: Bool { get }
+}
+
+extension ClientConnection {
+    public var isServerStopping: Bool { false }
 }
 
 /// A connection that never closes (requests built in tests).

@@ -39,7 +39,7 @@ public final class Logger: @unchecked Sendable {
 
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String) {
         guard level <= self.level else { return }
-        let line = "\(Self.timestamp()) \(level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))\(message())"
+        let line = "\(Self.timestamp()) \(level.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(message())"
         lock.withLock { sink(line) }
     }
 

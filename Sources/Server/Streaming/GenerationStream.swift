@@ -69,7 +69,12 @@ final class GenerationStream<Encoder: StreamEncoder>: ResponseStream, @unchecked
             }
             let now = MonotonicClock.now()
             if clientLeft(now: now) {
-                record.setNote("client disconnected")
+                if connection.isServerStopping {
+                    record.setNote("cancelled at shutdown")
+                    output += errorFrame(.shuttingDown)
+                } else {
+                    record.setNote("client disconnected")
+                }
                 abort()
                 break
             }

@@ -50,7 +50,7 @@ struct Serve: ParsableCommand {
 
         let slot = ServiceSlot()
         let api = APIServer(slot: slot, options: ServerOptions(configuration: configuration), logger: logger)
-        let http = HTTPServer(options: HTTPServerOptions(configuration: configuration), handler: api)
+        let http = HTTPServer(options: HTTPServerOptions(configuration: configuration), handler: api, logger: logger)
         do {
             try http.start()
         } catch {

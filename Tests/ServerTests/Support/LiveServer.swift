@@ -19,7 +19,7 @@ final class LiveServer: @unchecked Sendable {
         var transport = transport
         transport.host = "127.0.0.1"
         transport.port = 0
-        http = HTTPServer(options: transport, handler: harness.server)
+        http = HTTPServer(options: transport, handler: harness.server, logger: harness.logs.logger())
         try http.start()
     }
 
