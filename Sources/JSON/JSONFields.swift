@@ -55,12 +55,7 @@ public struct JSONFields: Sendable {
     /// An integer (a real with no fraction, like `2.0`, is accepted), optionally bounded.
     public func int(_ key: String, _ bound: NumericBound<Int>? = nil) throws(JSONFieldError) -> Int? {
         guard let value = value(key) else { return nil }
-        guard let number = value.intValue else {
-            if case .double = value {
-                throw .invalidType(name(key), expected: "an integer", got: value)
-            }
-            throw .invalidType(name(key), expected: "an integer", got: value)
-        }
+        guard let number = value.intValue else { throw .invalidType(name(key), expected: "an integer", got: value) }
         if let bound, !bound.contains(number) {
             throw .invalidValue(name(key), "expected an integer \(bound.description), but got \(number).")
         }

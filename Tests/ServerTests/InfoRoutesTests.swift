@@ -25,6 +25,11 @@ struct InfoRoutesTests {
         #expect(one["id"] == "my-alias")
         #expect(one["max_model_len"] == 256)
         #expect(harness.get("/v1/models/").status == 200)
+        var slashed = Harness.defaultOptions
+        slashed.aliases = ["meta-llama/Llama-3.2-1B-Instruct"]
+        let withSlash = Harness(options: slashed)
+        #expect(bodyJSON(withSlash.get("/v1/models/meta-llama/Llama-3.2-1B-Instruct"))["id"] == "meta-llama/Llama-3.2-1B-Instruct")
+        expectError(withSlash.get("/v1/models/meta-llama/other"), status: 404, code: "model_not_found")
     }
 
     @Test func tokenizeLikeLlamaCpp() throws {
@@ -141,5 +146,27 @@ struct MetricsTests {
         #expect(snapshot.count == 7)
         #expect(abs(snapshot.sum - 16.2) < 1e-9)
         #expect(Histogram.oneTwoFiveBounds(upTo: 100) == [1, 2, 5, 10, 20, 50, 100])
+    }
+}
+
+@Suite("Router")
+struct RouterTests {
+    struct Stub: Route {
+        let method: String
+        let pattern: String
+        func handle(_ request: HTTPRequest, context: RouteContext) throws(APIError) -> HTTPResponse { .text("", contentType: "text/plain") }
+    }
+
+    @Test func matchesSegmentsParametersAndTheRest() {
+        let router = Router(routes: [Stub(method: "GET", pattern: "/a/{x}/c"), Stub(method: "GET", pattern: "/m/{name*}"),
+                                     Stub(method: "POST", pattern: "/a/{x}/c")])
+        guard case .route(_, let parameters) = router.match(method: "GET", path: "/a/b/c") else { Issue.record("no match"); return }
+        #expect(parameters == ["x": "b"])
+        guard case .route(_, let rest) = router.match(method: "GET", path: "/m/org/name/v1") else { Issue.record("no match"); return }
+        #expect(rest == ["name": "org/name/v1"])
+        guard case .methodNotAllowed(let allowed) = router.match(method: "PUT", path: "/a/b/c") else { Issue.record("not 405"); return }
+        #expect(allowed == ["GET", "POST"])
+        guard case .notFound = router.match(method: "GET", path: "/m") else { Issue.record("not 404"); return }
+        guard case .route = router.match(method: "HEAD", path: "/a/b/c/") else { Issue.record("HEAD not served by GET"); return }
     }
 }

@@ -1,5 +1,6 @@
 /// Finds the route for a method and path. Unknown paths are 404, known paths with another
-/// method 405 with `Allow`; HEAD is served by GET routes.
+/// method 405 with `Allow`; HEAD is served by GET routes. In a pattern, `{name}` matches one
+/// segment and a final `{name*}` the rest of the path (model names like `org/model`).
 public struct Router: Sendable {
     public enum Match {
         case route(any Route, parameters: [String: String])
@@ -30,9 +31,15 @@ public struct Router: Sendable {
     }
 
     static func parameters(pattern: String, segments: [Substring]) -> [String: String]? {
-        let patternSegments = Self.segments(pattern)
-        guard patternSegments.count == segments.count else { return nil }
+        var patternSegments = Self.segments(pattern)
         var parameters: [String: String] = [:]
+        if let last = patternSegments.last, last.hasPrefix("{") && last.hasSuffix("*}") {
+            patternSegments.removeLast()
+            guard segments.count > patternSegments.count else { return nil }
+            parameters[String(last.dropFirst().dropLast(2))] = segments[patternSegments.count...].joined(separator: "/")
+        } else {
+            guard patternSegments.count == segments.count else { return nil }
+        }
         for (expected, actual) in zip(patternSegments, segments) {
             if expected.hasPrefix("{") && expected.hasSuffix("}") {
                 parameters[String(expected.dropFirst().dropLast())] = String(actual)
