@@ -32,7 +32,7 @@ public enum HTTPProbe {
             throw HTTPServerError("cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
         }
         let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\nUser-Agent: entropyinfer-health\r\n\r\n"
-        let sent = request.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) }
+        let sent = request.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
         guard sent == request.utf8.count else { throw HTTPServerError("cannot send the request to \(host):\(port)") }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)

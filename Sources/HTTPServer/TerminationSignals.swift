@@ -36,6 +36,12 @@ public enum TerminationSignals {
         }
     }
 
+    /// Puts the default actions back (tests).
+    public static func restoreDefaults() {
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
+    }
+
     /// Stops the waiter without a signal.
     public static func requestStop(exitCode: Int32) {
         lock.withLock { requestedExitCode = exitCode }

@@ -310,3 +310,17 @@ struct HTTPServerLimitTests {
         #expect(!reply.text.contains("100 Continue"))
     }
 }
+
+@Suite("Termination signals", .serialized)
+struct TerminationSignalsTests {
+    @Test func sigtermAndSigintWakeTheWaiterAndStopsCanBeRequested() {
+        TerminationSignals.install()
+        defer { TerminationSignals.restoreDefaults() }
+        Thread { usleep(50_000); kill(getpid(), SIGTERM) }.start()
+        #expect(TerminationSignals.wait() == .signal(SIGTERM))
+        Thread { usleep(20_000); kill(getpid(), SIGINT) }.start()
+        #expect(TerminationSignals.wait() == .signal(SIGINT))
+        Thread { usleep(20_000); TerminationSignals.requestStop(exitCode: 3) }.start()
+        #expect(TerminationSignals.wait() == .requested(exitCode: 3))
+    }
+}
