@@ -38,7 +38,7 @@ def run_schemathesis(url: str, api_key: str, tmp_path: pathlib.Path):
     environment = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
                    "ENTROPYINFER_SCHEMATHESIS_MODELS": served_names(url, api_key),
                    "PYTHONPATH": str(pathlib.Path(__file__).parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=3600)
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=3600, cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-20000:]
     return output
