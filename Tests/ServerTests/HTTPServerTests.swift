@@ -324,3 +324,45 @@ struct TerminationSignalsTests {
         #expect(TerminationSignals.wait() == .requested(exitCode: 3))
     }
 }
+
+@Suite("Listening addresses", .serialized)
+struct ListeningAddressTests {
+    static var hasIPv6Loopback: Bool {
+        let probe = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { close(probe) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        } == 0
+    }
+
+    @Test(.enabled(if: ListeningAddressTests.hasIPv6Loopback)) func listensOnIPv6() throws {
+        let harness = Harness()
+        var options = HTTPServerOptions()
+        options.host = "::1"
+        options.port = 0
+        let server = HTTPServer(options: options, handler: harness.server)
+        try server.start()
+        defer { server.stop(gracePeriod: 0) }
+        #expect(try HTTPProbe.get("http://[::1]:\(server.port)/health").status == 200)
+        #expect(throws: HTTPServerError.self) { try RawConnection(port: server.port) }  // not on 127.0.0.1
+    }
+
+    @Test func aPortInUseIsAClearError() throws {
+        let first = try LiveServer()
+        var options = HTTPServerOptions()
+        options.port = first.port
+        let second = HTTPServer(options: options, handler: first.harness.server)
+        #expect(throws: HTTPServerError.self) { try second.start() }
+    }
+
+    @Test func anUnresolvableHostIsAClearError() {
+        var options = HTTPServerOptions()
+        options.host = "no-such-host.invalid"
+        let server = HTTPServer(options: options, handler: Harness().server)
+        #expect(throws: HTTPServerError.self) { try server.start() }
+    }
+}
