@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Server
 import Testing
+import Tokenization
 
 /// A connection the test closes by hand.
 final class ClosableConnection: ClientConnection, @unchecked Sendable {
@@ -212,5 +213,38 @@ struct NonStreamingCancellationTests {
         expectError(response, status: 499, code: "client_closed_request")
         #expect(harness.service.cancelled == harness.service.submitted.map(\.id))
         #expect(harness.logs.lines.last?.contains("POST /v1/chat/completions 499") == true)
+    }
+}
+
+@Suite("Engine-side cancellation")
+struct EngineCancellationTests {
+    /// A handle the test cancels behind the server's back, as an engine shutting down would.
+    final class CancellingService: GenerationService, @unchecked Sendable {
+        let inner = FakeGenerationService { _ in FakeScript(reply: String(repeating: "c", count: 300), tokenDelay: 0.005) }
+        var model: ModelDescription { inner.model }
+        var tokenizer: any Tokenizer { inner.tokenizer }
+        var chatTemplate: ChatTemplate? { nil }
+        var isReady: Bool { true }
+        func submit(_ request: GenerationRequest) throws(EngineError) -> GenerationHandle {
+            let handle = try inner.submit(request)
+            Thread { usleep(50_000); handle.cancel() }.start()
+            return handle
+        }
+        func metrics() -> EngineMetrics { inner.metrics() }
+        func sessions() -> [SessionSnapshot] { [] }
+    }
+
+    @Test func streamsCancelledByTheEngineEndWithAShuttingDownError() {
+        let service = CancellingService()
+        let server = APIServer(slot: ServiceSlot(service), options: Harness.defaultOptions, logger: LogCapture().logger(),
+                               renderer: SimpleChatRenderer())
+        let body = drain(server.handle(HTTPRequest(method: "POST", path: "/v1/chat/completions",
+                                                   json: #"{"messages": [{"role": "user", "content": "Hi"}], "stream": true}"#)))
+        let (events, done, _) = sseEvents(body)
+        #expect(!done)
+        #expect(events.last?["error"]?["code"] == "shutting_down")
+        let plain = server.handle(HTTPRequest(method: "POST", path: "/v1/chat/completions",
+                                              json: #"{"messages": [{"role": "user", "content": "Hi"}]}"#))
+        expectError(plain, status: 503, code: "shutting_down")
     }
 }

@@ -105,9 +105,12 @@ final class GenerationStream<Encoder: StreamEncoder>: ResponseStream, @unchecked
             timers[choice].finished(reason, usage: usage)
             record.addTokens(prompt: 0, completion: usage.completionTokens)
             if reason == .cancelled {
-                record.setNote(connection.isClosed ? "client disconnected" : "cancelled")
+                // Not cancelled by this stream (it stops reading once it cancels): the engine is
+                // shutting down. A client still listening is told so.
+                let clientLeft = connection.isClosed && !connection.isServerStopping
+                record.setNote(clientLeft ? "client disconnected" : "cancelled by the engine")
                 abort()
-                return []
+                return clientLeft ? [] : errorFrame(.shuttingDown)
             }
             finishedCount += 1
         case .failed(let error):
