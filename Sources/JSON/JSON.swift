@@ -1,1 +1,0 @@
-// The JSON module; see docs/ARCHITECTURE.md.

@@ -1,0 +1,55 @@
+/// THE list of configuration keys. Adding a key is one line here; parsing (file, environment,
+/// flags), `entropyinfer serve --help`, `docs/CONFIGURATION.md` and `config/entropyinfer.json`
+/// follow from it. Precedence: defaults < config file < `ENTROPYINFER_*` environment < flags.
+public enum ConfigurationTable {
+    public static let environmentPrefix = "ENTROPYINFER_"
+
+    public static let keys: [ConfigurationKey] = [
+        .init("config", .string, default: nil, inFile: false,
+              help: "JSON config file to read (keys as in this table); flags and environment override it."),
+        .init("host", .string, default: .string("127.0.0.1"),
+              help: "Address to listen on; 0.0.0.0 (or ::) listens on every interface, e.g. inside a container."),
+        .init("port", .integer(0...65535), default: .integer(8080),
+              help: "TCP port; 0 picks a free port and prints it."),
+        .init("model", .string, default: .string("smollm2-135m-instruct"),
+              help: "Catalog name (see `entropyinfer pull`) or path of a GGUF file."),
+        .init("aliases", .stringList, default: .strings([]), flag: "--alias",
+              help: "Extra names the model answers to in the `model` field; the first replaces the file stem as the listed id."),
+        .init("api_key", .string, default: nil, secret: true,
+              help: "Key clients must send (Authorization: Bearer or X-Api-Key); unset leaves the API open. /health and /metrics stay open."),
+        .init("api_key_file", .string, default: nil,
+              help: "File with accepted API keys, one per line (used together with api_key)."),
+        .init("threads", .integer(0...1024), default: .integer(0),
+              help: "Engine threads; 0 uses every core."),
+        .init("context_length", .integer(0...16_777_216), default: .integer(0),
+              help: "Context window in tokens; 0 uses the model's trained length, larger values are refused."),
+        .init("max_queue", .integer(1...100_000), default: .integer(64),
+              help: "Requests allowed to wait for the engine; beyond it requests get 503 with Retry-After."),
+        .init("max_body_bytes", .integer(1024...2_147_483_647), default: .integer(16 * 1024 * 1024),
+              help: "Largest request body accepted; larger bodies get 413."),
+        .init("connection_limit", .integer(1...65_536), default: .integer(256),
+              help: "Open connections at most (one thread each); further connections are refused."),
+        .init("connection_timeout_seconds", .integer(1...86_400), default: .integer(120),
+              help: "Idle or stalled connections are closed after this many seconds; never a request being worked on."),
+        .init("keep_alive_seconds", .number(0.05...3600), default: .number(15),
+              help: "A silent stream (long prompt processing) gets an SSE comment this often so clients and proxies keep it open."),
+        .init("shutdown_timeout_seconds", .number(0...3600), default: .number(30),
+              help: "On SIGTERM/SIGINT, running requests get this long to finish before they are cancelled."),
+        .init("request_log", .boolean, default: .boolean(true),
+              help: "Log one line per request: method, path, status, tokens, duration."),
+        .init("log_level", .choice(["error", "warning", "info", "debug"]), default: .string("info"),
+              help: "Least severe log level written to standard error."),
+    ]
+
+    /// `ENTROPYINFER_*` variables that are not configuration keys but are read elsewhere; not
+    /// warned about.
+    public static let otherEnvironmentVariables: [String: String] = [
+        "ENTROPYINFER_HOME": "Directory holding pulled models (`models/`); default ~/.cache/entropyinfer.",
+        "ENTROPYINFER_E2E": "Set to 1 to run the end-to-end test suite against the built binary.",
+        "ENTROPYINFER_LONG_TESTS": "Set to 1 to run the long-model tests (make test-long).",
+        "ENTROPYINFER_BENCH": "Set to 1 to run the transport benchmark tests (ServerTests), which print their numbers.",
+        "ENTROPYINFER_TEST_VENV": "Python virtualenv of the end-to-end suite (`make test-venv` creates .build/e2e-venv).",
+    ]
+
+    public static func key(named name: String) -> ConfigurationKey? { keys.first { $0.name == name } }
+}

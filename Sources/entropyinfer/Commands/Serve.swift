@@ -1,0 +1,114 @@
+import ArgumentParser
+import Engine
+import Foundation
+import HTTPServer
+import Server
+
+/// `entropyinfer serve`: the OpenAI-compatible HTTP server.
+///
+/// Order of events: read the configuration (defaults < file < environment < flags), log it
+/// redacted, start listening (so `/health` answers 503 while the model loads), print the URL,
+/// load the model into a `GenerationService`, serve until SIGTERM/SIGINT, then stop accepting,
+/// let running requests finish for `shutdown_timeout_seconds`, cancel the rest and exit 0.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start the OpenAI-compatible HTTP server.",
+        discussion: """
+            Every option can also be set in the JSON config file (--config) and through an \
+            ENTROPYINFER_* environment variable; flags win over the environment, which wins over \
+            the file. docs/CONFIGURATION.md has the full table.
+
+            OPTIONS:
+            \(ConfigurationDocumentation.helpText())
+            """)
+
+    @Flag(name: .customLong("print-config-docs"), help: .hidden)
+    var printConfigDocs = false
+
+    @Flag(name: .customLong("print-config-example"), help: .hidden)
+    var printConfigExample = false
+
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var options: [String] = []
+
+    func run() throws {
+        if printConfigDocs { print(ConfigurationDocumentation.markdown(), terminator: ""); return }
+        if printConfigExample { print(ConfigurationDocumentation.exampleFile(), terminator: ""); return }
+
+        TerminationSignals.install()
+        let loaded: ConfigurationLoader.Result
+        do {
+            loaded = try ConfigurationLoader().load(arguments: options, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let configuration = loaded.configuration
+        let logger = Logger(level: configuration.logLevel)
+        for warning in loaded.warnings { logger.warning(warning) }
+        logger.info("configuration:\n  " + configuration.redactedSummary().joined(separator: "\n  "))
+
+        let slot = ServiceSlot()
+        let api = APIServer(slot: slot, options: ServerOptions(configuration: configuration), logger: logger)
+        let http = HTTPServer(options: HTTPServerOptions(configuration: configuration), handler: api, logger: logger)
+        do {
+            try http.start()
+        } catch {
+            logger.error(error.message)
+            throw ExitCode(1)
+        }
+        let shownHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        print("entropyinfer: listening on http://\(shownHost):\(http.port)")
+        fflush(nil)
+
+        let loader = Thread {
+            do {
+                let service = try makeGenerationService(configuration: configuration, logger: logger)
+                slot.install(service)
+                logger.info("model '\(service.model.id)' ready (context \(service.model.contextLength) tokens)")
+            } catch {
+                logger.error("cannot load the model: \(error)")
+                TerminationSignals.requestStop(exitCode: 1)
+            }
+        }
+        loader.name = "entropyinfer-model-loader"
+        loader.start()
+
+        let reason = TerminationSignals.wait()
+        var exitCode: Int32 = 0
+        switch reason {
+        case .signal(let number):
+            logger.info("received signal \(number): no longer accepting connections; waiting up to \(configuration.shutdownTimeoutSeconds) s for \(http.activeRequestCount) running requests")
+            // A second signal while draining stops at once.
+            Thread {
+                _ = TerminationSignals.wait()
+                logger.warning("second signal: exiting without waiting")
+                Foundation.exit(1)
+            }.start()
+        case .requested(let code):
+            exitCode = code
+        }
+        http.stop(gracePeriod: exitCode == 0 ? configuration.shutdownTimeoutSeconds : 0)
+        logger.info("stopped")
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+}
+
+// MARK: - Integration point
+
+/// Builds the engine for `serve`: resolves `configuration.model` (catalog name or path), loads
+/// it with `configuration.threads` threads and a context of `configuration.contextLength`
+/// (0 = the model's; larger than the model's is an error), a queue of `configuration.maxQueue`
+/// waiting requests (`submit` throws `.queueFull` beyond it), and answers to
+/// `configuration.aliases`. Blocks while the model loads; `serve` is already answering
+/// `/health` with 503 meanwhile.
+///
+/// INTEGRATION POINT: the integrator replaces this body with the real `InferenceEngine`
+/// factory. It is the only place `serve` obtains its engine.
+func makeGenerationService(configuration: Configuration, logger: Logger) throws -> any GenerationService {
+    throw EngineUnavailable()
+}
+
+struct EngineUnavailable: Error, CustomStringConvertible {
+    var description: String { "the inference engine is not available in this build yet (makeGenerationService in Serve.swift)" }
+}
