@@ -43,23 +43,20 @@ struct Generate: ParsableCommand {
         }
     }
 
+    /// The prompt's token ids, tokenized exactly as the server does (`ChatPrompt`).
     private func promptTokens(tokenizer: any Tokenizer, file: GGUFFile) throws -> [Int32] {
-        var text = prompt
+        var tokens: [Int32]
         if chat {
-            guard let source = file.value("tokenizer.chat_template")?.stringValue else {
+            guard let template = try ChatTemplate(gguf: file) else {
                 throw ValidationError("the model has no chat template; drop --chat")
             }
-            let template = try ChatTemplate(source: source)
-            let special = tokenizer.specialTokens
-            text = try template.render(
+            let text = try template.render(
                 messages: [.object([("role", .string("user")), ("content", .string(prompt))])],
-                addGenerationPrompt: true,
-                variables: [
-                    "bos_token": .string(special.bos.map { tokenizer.tokenText($0) } ?? ""),
-                    "eos_token": .string(special.eos.map { tokenizer.tokenText($0) } ?? ""),
-                ])
+                addGenerationPrompt: true, variables: ChatPrompt.variables(for: tokenizer))
+            tokens = ChatPrompt.tokens(rendered: text, tokenizer: tokenizer)
+        } else {
+            tokens = tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
         }
-        var tokens = tokenizer.encode(text, addSpecial: !chat, parseSpecial: chat)
         if tokens.isEmpty, let bos = tokenizer.specialTokens.bos { tokens = [bos] }
         guard !tokens.isEmpty else {
             throw ValidationError("the prompt is empty and the vocabulary has no BOS token to start from")

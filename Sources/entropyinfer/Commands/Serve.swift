@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import HTTPServer
+import ModelStore
 import Server
 
 /// `entropyinfer serve`: the OpenAI-compatible HTTP server.
@@ -94,21 +95,25 @@ struct Serve: ParsableCommand {
     }
 }
 
-// MARK: - Integration point
+// MARK: - The engine
 
 /// Builds the engine for `serve`: resolves `configuration.model` (catalog name or path), loads
-/// it with `configuration.threads` threads and a context of `configuration.contextLength`
-/// (0 = the model's; larger than the model's is an error), a queue of `configuration.maxQueue`
-/// waiting requests (`submit` throws `.queueFull` beyond it), and answers to
-/// `configuration.aliases`. Blocks while the model loads; `serve` is already answering
-/// `/health` with 503 meanwhile.
-///
-/// INTEGRATION POINT: the integrator replaces this body with the real `InferenceEngine`
-/// factory. It is the only place `serve` obtains its engine.
+/// it with `configuration.threads` threads (0: every CPU available) and a context of
+/// `configuration.contextLength` (0: the model's; larger than the model's is an error), with a
+/// queue of `configuration.maxQueue` waiting requests, answering to `configuration.aliases`.
+/// Blocks while the model loads; `serve` is already answering `/health` with 503 meanwhile.
 func makeGenerationService(configuration: Configuration, logger: Logger) throws -> any GenerationService {
-    throw EngineUnavailable()
-}
-
-struct EngineUnavailable: Error, CustomStringConvertible {
-    var description: String { "the inference engine is not available in this build yet (makeGenerationService in Serve.swift)" }
+    guard let model = configuration.model else {
+        throw ValidationError("no model configured: pass --model NAME_OR_PATH (or set ENTROPYINFER_MODEL)")
+    }
+    var engine = EngineConfiguration(modelPath: try resolveModel(model).path)
+    engine.threadCount = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+    engine.contextLength = configuration.contextLength > 0 ? configuration.contextLength : nil
+    engine.maxQueuedRequests = configuration.maxQueue
+    engine.aliases = configuration.aliases
+    let service = try InferenceEngine(configuration: engine)
+    if configuration.contextLength > service.model.contextLength {
+        throw ValidationError("context_length \(configuration.contextLength) exceeds the model's \(service.model.contextLength) tokens")
+    }
+    return service
 }
