@@ -37,6 +37,8 @@ public struct EngineMetrics: Sendable {
     public var prefixCacheHitsTotal = 0
     public var preemptionsTotal = 0
     public var kvBlocksUsed = 0
+    /// Of the used blocks, those the prefix cache holds for reuse (freed when memory is needed).
+    public var kvBlocksCached = 0
     public var kvBlocksTotal = 0
     public var kvBytesUsed = 0
     public var kvBytesTotal = 0

@@ -17,6 +17,9 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
 
     let network: Model
     let pool: KVBlockPool
+    let prefixCache: PrefixCache
+    /// Everything that changes how KV is computed, part of every prefix-cache key.
+    private let kvNamespace: String
     private let scheduler: Scheduler
     private let contextLength: Int
 
@@ -52,6 +55,8 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         let layout = network.kvLayout(dataType: configuration.kvDataType)
         let fullContextBytes = contextLength * layout.bytesPerToken * (layout.bytesPerBlock + layout.summaryBytesPerBlock) / layout.bytesPerBlock
         pool = try KVBlockPool(layout: layout, budgetBytes: configuration.kvMemoryBytes ?? min(4 * fullContextBytes, 8 << 30))
+        prefixCache = PrefixCache(pool: pool)
+        kvNamespace = "kv=\(configuration.kvDataType.rawValue)|attention=dense"
         scheduler = Scheduler(configuration: configuration.scheduler)
         let stem = URL(fileURLWithPath: configuration.modelPath).deletingPathExtension().lastPathComponent
         model = ModelDescription(
@@ -101,7 +106,8 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         }
         let handle = GenerationHandle(requestID: request.id) { [weak self] in self?.wake() }
         let session = Session(request: request, handle: handle, tokenizer: tokenizer,
-                              vocabularySize: network.config.vocabularySize, contextLength: contextLength)
+                              vocabularySize: network.config.vocabularySize, contextLength: contextLength,
+                              kvNamespace: kvNamespace)
         lock.lock()
         defer { lock.unlock() }
         if stopping { throw .shuttingDown }
@@ -162,7 +168,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
 
     /// One step: plan, one forward pass for every scheduled token, then sampling and events.
     private func step() {
-        let plan = scheduler.schedule(pool: pool) { KVSequence(pool: pool) }
+        let plan = scheduler.schedule(pool: pool, admit: admit, reclaim: { self.prefixCache.evict(untilFree: $0) })
         guard !plan.isEmpty else {
             // Nothing fits: the oldest session alone cannot grow; end it instead of waiting forever.
             if let oldest = scheduler.running.first {
@@ -171,7 +177,17 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
             return
         }
         let stepStart = Date()
-        for chunk in plan where chunk.session.admittedAt == nil { chunk.session.admittedAt = stepStart }
+        for chunk in plan where chunk.session.admittedAt == nil {
+            // First admission: count the prefix-cache query (vLLM counts prompt tokens).
+            let session = chunk.session
+            session.admittedAt = stepStart
+            if session.usesPrefixCache {
+                lock.lock()
+                statistics.prefixCacheQueriesTotal += session.promptCount
+                statistics.prefixCacheHitsTotal += session.cachedTokens
+                lock.unlock()
+            }
+        }
 
         var tokens: [Int32] = []
         var segments: [ForwardBatch.Segment] = []
@@ -195,6 +211,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         for (index, chunk) in plan.enumerated() {
             let session = chunk.session
             let end = session.processedCount        // already advanced by the forward pass
+            publishPrefix(of: session)
             let start = end - chunk.tokenCount
             var row = firstLogitRow[index]
             let wanted = logitRowsWanted(session, start: start, count: chunk.tokenCount)
@@ -220,6 +237,29 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         statistics.stepsTotal += 1
         statistics.stepTokensTotal += tokens.count
         lock.unlock()
+    }
+
+    /// Gives a session its cache, starting from the longest cached prefix of its tokens when it
+    /// may reuse one (at least one token is always left to compute: its logits are needed).
+    private func admit(_ session: Session) {
+        let kv = session.kv ?? KVSequence(pool: pool)
+        session.kv = kv
+        session.cachedTokens = 0
+        session.cacheCursor = nil
+        guard session.usesPrefixCache else { return }
+        let found = prefixCache.lookup(session.tokens, namespace: session.cacheNamespace,
+                                       maximumTokens: session.tokens.count - 1)
+        kv.adopt(prefix: found.blocks)
+        session.cacheCursor = found.cursor
+        session.cachedTokens = min(found.cursor.tokenCount, session.promptCount)
+    }
+
+    /// Offers the session's newly completed 16-token blocks to the prefix cache.
+    private func publishPrefix(of session: Session) {
+        guard session.usesPrefixCache, let kv = session.kv,
+              kv.positionCount / KVLayout.blockTokens > (session.cacheCursor?.tokenCount ?? 0) / KVLayout.blockTokens else { return }
+        session.cacheCursor = prefixCache.extend(from: session.cacheCursor, namespace: session.cacheNamespace,
+                                                 sequence: session.tokens, cache: kv)
     }
 
     /// Offsets within a chunk whose logits are needed: prompt-logprob rows, then the last row
@@ -351,6 +391,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         statistics.requestsRunning = running
         statistics.requestsWaiting = waiting + incoming.count
         statistics.kvBlocksUsed = pool.usedBlockCount
+        statistics.kvBlocksCached = prefixCache.entryCount * pool.layout.streamCount
         statistics.kvBytesUsed = pool.usedBlockCount * pool.layout.bytesPerBlock
         statistics.preemptionsTotal = scheduler.preemptionCount
         self.snapshots = snapshots

@@ -49,8 +49,10 @@ final class Scheduler {
         session.kv = nil
     }
 
-    /// Plans one step. `makeCache` creates an empty cache for a newly admitted session.
-    func schedule(pool: KVBlockPool, makeCache: () -> KVSequence) -> [ScheduledChunk] {
+    /// Plans one step. `admit` gives a session about to be admitted its cache (possibly starting
+    /// from a cached prefix); `reclaim(blocks)` frees pool blocks held only by the prefix cache
+    /// until `blocks` are free, before anyone is preempted.
+    func schedule(pool: KVBlockPool, admit: (Session) -> Void, reclaim: (Int) -> Void) -> [ScheduledChunk] {
         var plan: [ScheduledChunk] = []
         var budget = configuration.maxBatchTokens
 
@@ -58,7 +60,7 @@ final class Scheduler {
         let ordered = running.filter { $0.unprocessedCount == 1 } + running.filter { $0.unprocessedCount > 1 }
         for session in ordered where budget > 0 && session.state == .running {
             let count = chunkSize(for: session, budget: budget)
-            if reserve(session, count, pool: pool, plan: &plan) {
+            if reserve(session, count, pool: pool, plan: &plan, reclaim: reclaim) {
                 plan.append(ScheduledChunk(session: session, tokenCount: count))
                 budget -= count
             } else if session.unprocessedCount > 1 {
@@ -68,9 +70,18 @@ final class Scheduler {
 
         // Admit waiting sessions while budget and memory allow.
         while budget > 0, running.count < configuration.maxRunningSessions, let session = waiting.first {
-            if session.kv == nil { session.kv = makeCache() }
+            admit(session)
             let count = chunkSize(for: session, budget: budget)
-            guard (try? session.kv!.reserve(appending: count)) != nil else { break }
+            let kv = session.kv!
+            if (try? kv.reserve(appending: count)) == nil {
+                reclaim(kv.blocksNeeded(appending: count))
+                guard (try? kv.reserve(appending: count)) != nil else {
+                    // A waiting session holds nothing: drop the cached prefix it adopted.
+                    kv.releaseAll()
+                    session.cacheCursor = nil
+                    break
+                }
+            }
             waiting.removeFirst()
             session.state = .running
             running.append(session)
@@ -95,9 +106,12 @@ final class Scheduler {
 
     /// Reserves blocks for `count` tokens of `session`, preempting younger sessions if memory is
     /// short. False when even that is not enough.
-    private func reserve(_ session: Session, _ count: Int, pool: KVBlockPool, plan: inout [ScheduledChunk]) -> Bool {
+    private func reserve(_ session: Session, _ count: Int, pool: KVBlockPool, plan: inout [ScheduledChunk],
+                         reclaim: (Int) -> Void) -> Bool {
         guard let kv = session.kv else { return false }
         while true {
+            if (try? kv.reserve(appending: count)) != nil { return true }
+            reclaim(kv.blocksNeeded(appending: count))
             if (try? kv.reserve(appending: count)) != nil { return true }
             guard let victim = running.last, victim !== session else { return false }
             preempt(victim)
@@ -110,6 +124,7 @@ final class Scheduler {
     private func preempt(_ session: Session) {
         running.removeAll { $0 === session }
         session.kv?.releaseAll()
+        session.cacheCursor = nil
         session.state = .waiting
         session.preemptions += 1
         preemptionCount += 1

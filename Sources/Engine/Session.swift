@@ -33,7 +33,15 @@ final class Session {
     var promptLogprobs: [TokenLogprob?] = []
     var promptLogprobsDone = false
 
+    /// Prefix caching: the namespace of this session's KV (how it was computed) and where its
+    /// sequence ends in the prefix cache. Sessions that need prompt logprobs or opted out
+    /// (`cache_prompt: false`) neither reuse nor publish.
+    let cacheNamespace: String
+    var usesPrefixCache: Bool { request.cachePrompt && request.promptLogprobs == nil }
+    var cacheCursor: PrefixCache.Cursor?
+
     // Accounting.
+    /// Prompt tokens whose KV came from the prefix cache at the last admission.
     var cachedTokens = 0
     let submittedAt = Date()
     var admittedAt: Date?
@@ -42,8 +50,9 @@ final class Session {
     var preemptions = 0
 
     init(request: GenerationRequest, handle: GenerationHandle, tokenizer: any Tokenizer, vocabularySize: Int,
-         contextLength: Int) {
+         contextLength: Int, kvNamespace: String) {
         self.request = request
+        cacheNamespace = kvNamespace + "|salt=" + (request.cacheSalt ?? "")
         self.handle = handle
         tokens = request.prompt
         promptCount = request.prompt.count

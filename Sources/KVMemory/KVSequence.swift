@@ -174,6 +174,37 @@ public final class KVSequence: @unchecked Sendable {
         (blockIDs.reduce(0) { $0 + $1.count } + reserved.reduce(0) { $0 + $1.count }) * layout.bytesPerBlock
     }
 
+    // MARK: - Prefix sharing
+
+    /// Starts an empty cache from cached full blocks: `prefix[i]` holds the (streamCount) block
+    /// ids of positions [16i, 16i+16). Each block gains a reference.
+    public func adopt(prefix: [[KVBlockID]]) {
+        precondition(positionCount == 0 && blockIDs.allSatisfy(\.isEmpty), "adopt needs an empty cache")
+        for (index, streamBlocks) in prefix.enumerated() {
+            precondition(streamBlocks.count == layout.streamCount, "a cached block per stream")
+            for (stream, id) in streamBlocks.enumerated() {
+                pool.retain(id)
+                blockIDs[stream].append(id)
+                firstPositions[stream].append(Int32(index * KVLayout.blockTokens))
+                fills[stream].append(Int32(KVLayout.blockTokens))
+            }
+        }
+        positionCount = prefix.count * KVLayout.blockTokens
+    }
+
+    /// The (streamCount) block ids holding positions [16i, 16i+16) when every stream holds
+    /// exactly those positions in its i-th block (uncompressed and full), else nil.
+    public func streamBlocks(atBlock index: Int) -> [KVBlockID]? {
+        var result: [KVBlockID] = []
+        result.reserveCapacity(layout.streamCount)
+        for stream in 0..<layout.streamCount {
+            guard index < blockIDs[stream].count, firstPositions[stream][index] == Int32(index * KVLayout.blockTokens),
+                  fills[stream][index] == Int32(KVLayout.blockTokens) else { return nil }
+            result.append(blockIDs[stream][index])
+        }
+        return result
+    }
+
     // MARK: - Lifetime
 
     /// Returns every block to the pool and empties the cache.
