@@ -1,3 +1,5 @@
+
+
 // Matrix multiplication for the 32-element block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0.
 //
 // For output (m, n), with q the stored unsigned weight quants of row n and a the activation quants
@@ -7,23 +9,19 @@
 //   acc  = fma(mw[b], sa[b], acc)                   Q4_1 / Q5_1 only (sa = da · Σ a)
 // Every path below performs exactly these operations, so all agree bit for bit, and a row's
 // result does not depend on which rows are computed with it.
-#include "quant_layout.h"
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "lane_vectors.h"
 
-typedef struct {
-    const int8_t *q;        // [K] quants
-    const float *d;         // [blocks] scales
-    const int32_t *corr;    // [blocks] -offset · Σq
-    const float *sa;        // [blocks] d · Σq (Q4_1, Q5_1)
-} q32_activation;
-
-EI_INLINE q32_activation q32_activation_row(const ei_matmul_job *job, size_t m) {
-    const uint8_t *row = job->activations + m * job->activation.row_bytes;
-    return (q32_activation){ (const int8_t *)row, (const float *)(row + job->activation.scale_offset),
-                             (const int32_t *)(row + job->activation.sum_offset),
-                             (const float *)(row + job->activation.min_offset) };
+// Activation row accessors: block b of a row sits at row + 48 b (ei_activation_layout).
+EI_INLINE const uint8_t *q32_activation_row(const ei_matmul_job *job, size_t m) {
+    return job->activations + m * job->activation.row_bytes;
+}
+EI_INLINE const int8_t *q32_quants(const uint8_t *row, size_t b) { return (const int8_t *)(row + EI_Q32_ACTIVATION_BLOCK * b); }
+EI_INLINE float q32_scale(const uint8_t *row, size_t b) {
+    float v; memcpy(&v, row + EI_Q32_ACTIVATION_BLOCK * b + EI_Q32_ACTIVATION_SCALE, 4); return v;
+}
+EI_INLINE int32_t q32_corr(const uint8_t *row, size_t b) { return ei_load_i32(row + EI_Q32_ACTIVATION_BLOCK * b + EI_Q32_ACTIVATION_CORR); }
+EI_INLINE float q32_min(const uint8_t *row, size_t b) {
+    float v; memcpy(&v, row + EI_Q32_ACTIVATION_BLOCK * b + EI_Q32_ACTIVATION_MIN, 4); return v;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -31,23 +29,11 @@ EI_INLINE q32_activation q32_activation_row(const ei_matmul_job *job, size_t m) 
 
 // Unpacks block tile `tile` into q[16][32] (unsigned quants, natural order).
 static void q32_unpack_tile(const ei_layout *layout, const uint8_t *tile, uint8_t q[EI_GROUP_ROWS][32]) {
-    for (int n = 0; n < EI_GROUP_ROWS; n++) {
-        if (layout->bits == 8) {
-            for (int u = 0; u < 8; u++) memcpy(&q[n][4 * u], tile + 64 * u + 4 * n, 4);
-            continue;
-        }
-        for (int c = 0; c < 4; c++)
-            for (int j = 0; j < 4; j++) {
-                uint8_t byte = tile[64 * c + 4 * n + j];
-                q[n][8 * c + j] = byte & 0xF;
-                q[n][8 * c + 4 + j] = byte >> 4;
-            }
-        if (layout->bits == 5)
-            for (int u = 0; u < 8; u++) {
-                uint64_t plane = ei_load_u64(tile + 256 + 8 * u);
-                for (int j = 0; j < 4; j++) q[n][4 * u + j] |= (uint8_t)(((plane >> (4 * n + j)) & 1) << 4);
-            }
-    }
+    for (int n = 0; n < EI_GROUP_ROWS; n++)
+        for (int u = 0; u < 8; u++)
+            for (int j = 0; j < 4; j++)
+                q[n][4 * u + j] = layout->bits == 8 ? tile[64 * u + 4 * n + j]
+                                : ei_run_quant(tile, tile + 256, layout->bits, n, u, j);
 }
 
 void ei_matmul_q32_portable(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
@@ -65,13 +51,13 @@ void ei_matmul_q32_portable(const ei_matmul_job *job, size_t rows, size_t group_
             for (size_t b = 0; b < blocks; b++) {
                 q32_unpack_tile(layout, group + b * layout->tile_bytes, q);
                 for (size_t i = 0; i < tile_rows; i++) {
-                    q32_activation a = q32_activation_row(job, m0 + i);
-                    const int8_t *aq = a.q + 32 * b;
+                    const uint8_t *a = q32_activation_row(job, m0 + i);
+                    const int8_t *aq = q32_quants(a, b);
                     for (int n = 0; n < lanes; n++) {
-                        int32_t isum = a.corr[b];
+                        int32_t isum = q32_corr(a, b);
                         for (int e = 0; e < 32; e++) isum += (int32_t)q[n][e] * aq[e];
-                        acc[i][n] = fmaf((float)isum, ei_half_to_float(dw[16 * b + n]) * a.d[b], acc[i][n]);
-                        if (layout->has_min) acc[i][n] = fmaf(ei_half_to_float(mw[16 * b + n]), a.sa[b], acc[i][n]);
+                        acc[i][n] = fmaf((float)isum, ei_half_to_float(dw[16 * b + n]) * q32_scale(a, b), acc[i][n]);
+                        if (layout->has_min) acc[i][n] = fmaf(ei_half_to_float(mw[16 * b + n]), q32_min(a, b), acc[i][n]);
                     }
                 }
             }
@@ -87,45 +73,42 @@ void ei_matmul_q32_portable(const ei_matmul_job *job, size_t rows, size_t group_
 // word of elements 4u..4u+3 broadcast to all lanes. Tiles of up to 4 activation rows reuse each
 // unpacked weight vector.
 
-EI_TARGET_AVX512 EI_INLINE __m512i broadcast_word512(const int8_t *p) { return _mm512_set1_epi32(ei_load_i32(p)); }
-
 EI_TARGET_AVX512 EI_INLINE void q32_avx512_tile(const ei_matmul_job *job, size_t g, size_t m0, const int M,
                                                const int bits, const int has_min) {
     const ei_layout *layout = &job->layout;
     const size_t blocks = layout->block_count, tile_bytes = layout->tile_bytes;
     const uint8_t *group = job->packed + g * layout->group_bytes;
     const uint16_t *dw = (const uint16_t *)(group + layout->scale_offset), *mw = dw + 16 * blocks;
-    q32_activation a[4];
+    const uint8_t *a[4];
     __m512 acc[4];
     for (int m = 0; m < M; m++) { a[m] = q32_activation_row(job, m0 + (size_t)m); acc[m] = _mm512_setzero_ps(); }
-    const __m512i low_mask = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
+    const __m512i low_mask = _mm512_set1_epi8(0x0F);
     for (size_t b = 0; b < blocks; b++) {
         const uint8_t *tile = group + b * tile_bytes;
         // Two accumulators per row (even and odd u) shorten the vpdpbusd dependency chains.
         __m512i even[4], odd[4];
-        for (int m = 0; m < M; m++) { even[m] = _mm512_set1_epi32(a[m].corr[b]); odd[m] = _mm512_setzero_si512(); }
+        for (int m = 0; m < M; m++) { even[m] = _mm512_set1_epi32(q32_corr(a[m], b)); odd[m] = _mm512_setzero_si512(); }
         if (bits == 8) {
             for (int u = 0; u < 8; u += 2) {
                 __m512i w0 = _mm512_load_si512(tile + 64 * u), w1 = _mm512_load_si512(tile + 64 * u + 64);
                 for (int m = 0; m < M; m++) {
-                    even[m] = _mm512_dpbusd_epi32(even[m], w0, broadcast_word512(a[m].q + 32 * b + 4 * u));
-                    odd[m] = _mm512_dpbusd_epi32(odd[m], w1, broadcast_word512(a[m].q + 32 * b + 4 * u + 4));
+                    even[m] = _mm512_dpbusd_epi32(even[m], w0, ei_avx512_word(q32_quants(a[m], b) + 4 * u));
+                    odd[m] = _mm512_dpbusd_epi32(odd[m], w1, ei_avx512_word(q32_quants(a[m], b) + 4 * u + 4));
                 }
             }
         } else {
+            const __m512i high = bits == 5 ? _mm512_load_si512(tile + 256) : _mm512_setzero_si512();
             for (int c = 0; c < 4; c++) {
                 __m512i packed = _mm512_load_si512(tile + 64 * c);
                 __m512i lo = _mm512_and_si512(packed, low_mask);
                 __m512i hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_mask);
                 if (bits == 5) {
-                    __mmask64 klo = (__mmask64)ei_load_u64(tile + 256 + 16 * c);
-                    __mmask64 khi = (__mmask64)ei_load_u64(tile + 256 + 16 * c + 8);
-                    lo = _mm512_mask_add_epi8(lo, klo, lo, bit4);
-                    hi = _mm512_mask_add_epi8(hi, khi, hi, bit4);
+                    lo = ei_avx512_add_high_bit(lo, high, 2 * c);
+                    hi = ei_avx512_add_high_bit(hi, high, 2 * c + 1);
                 }
                 for (int m = 0; m < M; m++) {
-                    even[m] = _mm512_dpbusd_epi32(even[m], lo, broadcast_word512(a[m].q + 32 * b + 8 * c));
-                    odd[m] = _mm512_dpbusd_epi32(odd[m], hi, broadcast_word512(a[m].q + 32 * b + 8 * c + 4));
+                    even[m] = _mm512_dpbusd_epi32(even[m], lo, ei_avx512_word(q32_quants(a[m], b) + 8 * c));
+                    odd[m] = _mm512_dpbusd_epi32(odd[m], hi, ei_avx512_word(q32_quants(a[m], b) + 8 * c + 4));
                 }
             }
         }
@@ -134,8 +117,8 @@ EI_TARGET_AVX512 EI_INLINE void q32_avx512_tile(const ei_matmul_job *job, size_t
         if (has_min) min = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(mw + 16 * b)));
         for (int m = 0; m < M; m++) {
             __m512 isum = _mm512_cvtepi32_ps(_mm512_add_epi32(even[m], odd[m]));
-            acc[m] = _mm512_fmadd_ps(isum, _mm512_mul_ps(d, _mm512_set1_ps(a[m].d[b])), acc[m]);
-            if (has_min) acc[m] = _mm512_fmadd_ps(min, _mm512_set1_ps(a[m].sa[b]), acc[m]);
+            acc[m] = _mm512_fmadd_ps(isum, _mm512_mul_ps(d, _mm512_set1_ps(q32_scale(a[m], b))), acc[m]);
+            if (has_min) acc[m] = _mm512_fmadd_ps(min, _mm512_set1_ps(q32_min(a[m], b)), acc[m]);
         }
     }
     int lanes = ei_group_lanes(job, g);
@@ -175,23 +158,9 @@ EI_TARGET_AVX512 void ei_matmul_q32_avx512(const ei_matmul_job *job, size_t rows
 
 // ---------------------------------------------------------------------------------------------
 // AVX2: each 64-byte lane vector is two 256-bit halves (rows 0-7, rows 8-15); u8×s8 products via
-// vpmaddubsw + vpmaddwd. Q8_0 uses the sign trick instead of the +128 offset (vpmaddubsw would
-// saturate); both give the same exact integer Σ w·a.
-
-EI_TARGET_AVX2 EI_INLINE __m256i broadcast_word256(const int8_t *p) { return _mm256_set1_epi32(ei_load_i32(p)); }
-
-EI_TARGET_AVX2 EI_INLINE __m256i dot4_avx2(__m256i acc, __m256i u8, __m256i s8) {
-    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u8, s8), _mm256_set1_epi16(1)));
-}
-
-// 32 plane bits (one per byte) -> bytes equal to `value` where the bit is set.
-EI_TARGET_AVX2 EI_INLINE __m256i expand_bits_avx2(uint32_t bits, __m256i value) {
-    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, select), select), value);
-}
+// vpmaddubsw, whose int16 pair sums are added in int16 while they cannot overflow (8 for 4-bit
+// quants: 8 · 2 · 15 · 127 < 2^15; 4 for 5-bit) before one vpmaddwd widens them. Q8_0 uses the sign
+// trick instead of the +128 offset (vpmaddubsw would saturate); both give the same exact Σ w·a.
 
 EI_TARGET_AVX2 EI_INLINE void q32_avx2_tile(const ei_matmul_job *job, size_t g, int half, size_t m0, const int M,
                                            const int bits, const int has_min) {
@@ -199,43 +168,48 @@ EI_TARGET_AVX2 EI_INLINE void q32_avx2_tile(const ei_matmul_job *job, size_t g, 
     const size_t blocks = layout->block_count, tile_bytes = layout->tile_bytes;
     const uint8_t *group = job->packed + g * layout->group_bytes;
     const uint16_t *dw = (const uint16_t *)(group + layout->scale_offset) + 8 * half, *mw = dw + 16 * blocks;
-    q32_activation a[4];
+    const uint8_t *a[4];
     __m256 acc[4];
     for (int m = 0; m < M; m++) { a[m] = q32_activation_row(job, m0 + (size_t)m); acc[m] = _mm256_setzero_ps(); }
-    const __m256i low_mask = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10), flip = _mm256_set1_epi8((char)0x80);
+    const __m256i low_mask = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8((char)0x80);
     for (size_t b = 0; b < blocks; b++) {
         const uint8_t *tile = group + b * tile_bytes + 32 * half;
         __m256i isum[4];
-        for (int m = 0; m < M; m++) isum[m] = bits == 8 ? _mm256_setzero_si256() : _mm256_set1_epi32(a[m].corr[b]);
+        for (int m = 0; m < M; m++) isum[m] = bits == 8 ? _mm256_setzero_si256() : _mm256_set1_epi32(q32_corr(a[m], b));
         if (bits == 8) {
             for (int u = 0; u < 8; u++) {
                 __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i *)(tile + 64 * u)), flip);  // int8 weights
                 __m256i magnitude = _mm256_sign_epi8(w, w);
                 for (int m = 0; m < M; m++)
-                    isum[m] = dot4_avx2(isum[m], magnitude, _mm256_sign_epi8(broadcast_word256(a[m].q + 32 * b + 4 * u), w));
+                    isum[m] = ei_avx2_widen_add(isum[m], _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(ei_avx2_word(q32_quants(a[m], b) + 4 * u), w)));
             }
         } else {
+            const __m256i high = bits == 5 ? _mm256_load_si256((const __m256i *)(tile + 256)) : _mm256_setzero_si256();
+            __m256i pairs[4];
+            for (int m = 0; m < M; m++) pairs[m] = _mm256_setzero_si256();
             for (int c = 0; c < 4; c++) {
                 __m256i packed = _mm256_load_si256((const __m256i *)(tile + 64 * c));
                 __m256i lo = _mm256_and_si256(packed, low_mask);
                 __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask);
                 if (bits == 5) {
-                    const uint8_t *planes = group + b * tile_bytes + 256 + 16 * c + 4 * half;
-                    lo = _mm256_or_si256(lo, expand_bits_avx2((uint32_t)ei_load_i32(planes), bit4));
-                    hi = _mm256_or_si256(hi, expand_bits_avx2((uint32_t)ei_load_i32(planes + 8), bit4));
+                    lo = _mm256_or_si256(lo, ei_avx2_high_bit(high, 2 * c));
+                    hi = _mm256_or_si256(hi, ei_avx2_high_bit(high, 2 * c + 1));
                 }
                 for (int m = 0; m < M; m++) {
-                    isum[m] = dot4_avx2(isum[m], lo, broadcast_word256(a[m].q + 32 * b + 8 * c));
-                    isum[m] = dot4_avx2(isum[m], hi, broadcast_word256(a[m].q + 32 * b + 8 * c + 4));
+                    pairs[m] = _mm256_add_epi16(pairs[m], _mm256_maddubs_epi16(lo, ei_avx2_word(q32_quants(a[m], b) + 8 * c)));
+                    pairs[m] = _mm256_add_epi16(pairs[m], _mm256_maddubs_epi16(hi, ei_avx2_word(q32_quants(a[m], b) + 8 * c + 4)));
                 }
+                if (bits == 5 && c == 1)
+                    for (int m = 0; m < M; m++) { isum[m] = ei_avx2_widen_add(isum[m], pairs[m]); pairs[m] = _mm256_setzero_si256(); }
             }
+            for (int m = 0; m < M; m++) isum[m] = ei_avx2_widen_add(isum[m], pairs[m]);
         }
         const __m256 d = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(dw + 16 * b)));
         __m256 min = _mm256_setzero_ps();
         if (has_min) min = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(mw + 16 * b)));
         for (int m = 0; m < M; m++) {
-            acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[m]), _mm256_mul_ps(d, _mm256_set1_ps(a[m].d[b])), acc[m]);
-            if (has_min) acc[m] = _mm256_fmadd_ps(min, _mm256_set1_ps(a[m].sa[b]), acc[m]);
+            acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[m]), _mm256_mul_ps(d, _mm256_set1_ps(q32_scale(a[m], b))), acc[m]);
+            if (has_min) acc[m] = _mm256_fmadd_ps(min, _mm256_set1_ps(q32_min(a[m], b)), acc[m]);
         }
     }
     int lanes = ei_group_lanes(job, g) - 8 * half;
@@ -258,8 +232,10 @@ EI_TARGET_AVX2 EI_INLINE void q32_avx2_run(const ei_matmul_job *job, size_t rows
         size_t r1 = rows - r0 < chunk ? rows : r0 + chunk;
         for (size_t g = group_begin; g < group_end; g++) {
             for (int half = 0; half < 2 && ei_group_lanes(job, g) > 8 * half; half++) {
+                // Q8_0's sign trick needs more registers: tiles of 2 rows, else 4.
+                const size_t tile_rows = bits == 8 ? 2 : 4;
                 size_t m = r0;
-                for (; m + 4 <= r1; m += 4) q32_avx2_tile(job, g, half, m, 4, bits, has_min);
+                for (; m + tile_rows <= r1; m += tile_rows) q32_avx2_tile(job, g, half, m, bits == 8 ? 2 : 4, bits, has_min);
                 switch (r1 - m) {
                 case 3: q32_avx2_tile(job, g, half, m, 3, bits, has_min); break;
                 case 2: q32_avx2_tile(job, g, half, m, 2, bits, has_min); break;

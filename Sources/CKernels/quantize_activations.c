@@ -10,42 +10,49 @@
 #endif
 
 ei_activation_layout ei_activation_layout_for(uint32_t type, size_t column_count) {
-    ei_activation_layout result = {0, 0, 0, 0};
+    ei_activation_layout result = {0, 0, 0, 0, 0};
     ei_layout layout;
     if (!ei_layout_for(type, column_count, &layout) || layout.family == EI_FAMILY_FLOAT) return result;
-    size_t blocks = layout.block_count;
-    result.scale_offset = ei_round_up(column_count, 64);
-    result.sum_offset = result.scale_offset + ei_round_up(4 * blocks, 64);
-    size_t sum_bytes = layout.family == EI_FAMILY_Q32 ? 4 * blocks
-                     : layout.bits == 6 ? 4 * (column_count / 16) : 2 * (column_count / 32);
-    size_t end = result.sum_offset + ei_round_up(sum_bytes, 64);
-    if (layout.has_min) {
-        result.min_offset = end;
-        end += ei_round_up(4 * blocks, 64);
+    if (layout.family == EI_FAMILY_Q32) {
+        result.block_bytes = EI_Q32_ACTIVATION_BLOCK;
+        result.scale_offset = EI_Q32_ACTIVATION_SCALE;
+        result.sum_offset = EI_Q32_ACTIVATION_CORR;
+        result.min_offset = layout.has_min ? EI_Q32_ACTIVATION_MIN : 0;
+    } else {
+        result.block_bytes = layout.bits == 6 ? EI_K6_ACTIVATION_BLOCK : EI_K45_ACTIVATION_BLOCK;
+        result.scale_offset = EI_K_ACTIVATION_SCALE;
+        result.sum_offset = EI_K_ACTIVATION_SUMS;
     }
-    result.row_bytes = end;
+    result.row_bytes = ei_round_up(layout.block_count * result.block_bytes, 64);
     return result;
 }
 
-// Block sums written after the quants of one block of `count` elements (q already stored).
-static void write_sums(const ei_layout *layout, const ei_activation_layout *al, uint8_t *row, size_t block,
-                       const int8_t *q, float d) {
+// Scale and block sums of one block whose quants q are already stored at `block`.
+static void write_block_parameters(const ei_layout *layout, const ei_activation_layout *al, uint8_t *block,
+                                   const int8_t *q, float d) {
+    memcpy(block + al->scale_offset, &d, 4);
     if (layout->family == EI_FAMILY_Q32) {
         int32_t sum = 0;
         for (int i = 0; i < 32; i++) sum += q[i];
-        ((int32_t *)(row + al->sum_offset))[block] = -layout->offset * sum;
-        if (layout->has_min) ((float *)(row + al->min_offset))[block] = d * (float)sum;
+        int32_t corr = -layout->offset * sum;
+        memcpy(block + al->sum_offset, &corr, 4);
+        if (layout->has_min) {
+            float scaled = d * (float)sum;
+            memcpy(block + al->min_offset, &scaled, 4);
+        }
     } else if (layout->bits == 6) {
         for (int j = 0; j < 16; j++) {
             int32_t sum = 0;
             for (int i = 0; i < 16; i++) sum += q[16 * j + i];
-            ((int32_t *)(row + al->sum_offset))[16 * block + (size_t)j] = -32 * sum;
+            int32_t corr = -32 * sum;
+            memcpy(block + al->sum_offset + 4 * (size_t)j, &corr, 4);
         }
     } else {
         for (int j = 0; j < 8; j++) {
             int32_t sum = 0;
             for (int i = 0; i < 32; i++) sum += q[32 * j + i];
-            ((int16_t *)(row + al->sum_offset))[8 * block + (size_t)j] = (int16_t)sum;
+            int16_t narrow = (int16_t)sum;
+            memcpy(block + al->sum_offset + 2 * (size_t)j, &narrow, 2);
         }
     }
 }
@@ -54,7 +61,8 @@ static void quantize_row_portable(const ei_layout *layout, const ei_activation_l
     size_t n = layout->block_elements;
     for (size_t b = 0; b < layout->block_count; b++) {
         const float *xb = x + n * b;
-        int8_t *q = (int8_t *)row + n * b;
+        uint8_t *block = row + al->block_bytes * b;
+        int8_t *q = (int8_t *)block;
         float amax = 0.0f;
         for (size_t i = 0; i < n; i++) {
             float a = fabsf(xb[i]);
@@ -62,8 +70,7 @@ static void quantize_row_portable(const ei_layout *layout, const ei_activation_l
         }
         float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
         for (size_t i = 0; i < n; i++) q[i] = (int8_t)lrintf(xb[i] * id);
-        ((float *)(row + al->scale_offset))[b] = d;
-        write_sums(layout, al, row, b, q, d);
+        write_block_parameters(layout, al, block, q, d);
     }
 }
 
@@ -74,7 +81,8 @@ EI_TARGET_AVX2 static void quantize_row_avx2(const ei_layout *layout, const ei_a
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (size_t b = 0; b < layout->block_count; b++) {
         const float *xb = x + n * b;
-        int8_t *q = (int8_t *)row + n * b;
+        uint8_t *block = row + al->block_bytes * b;
+        int8_t *q = (int8_t *)block;
         __m256 vmax = _mm256_setzero_ps();
         for (size_t i = 0; i < n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + i)));
         __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
@@ -91,8 +99,7 @@ EI_TARGET_AVX2 static void quantize_row_avx2(const ei_layout *layout, const ei_a
             __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
             _mm256_storeu_si256((__m256i *)(q + i), _mm256_permutevar8x32_epi32(packed, order));
         }
-        ((float *)(row + al->scale_offset))[b] = d;
-        write_sums(layout, al, row, b, q, d);
+        write_block_parameters(layout, al, block, q, d);
     }
 }
 
@@ -100,7 +107,8 @@ EI_TARGET_AVX512 static void quantize_row_avx512(const ei_layout *layout, const 
     size_t n = layout->block_elements;
     for (size_t b = 0; b < layout->block_count; b++) {
         const float *xb = x + n * b;
-        int8_t *q = (int8_t *)row + n * b;
+        uint8_t *block = row + al->block_bytes * b;
+        int8_t *q = (int8_t *)block;
         __m512 vmax = _mm512_setzero_ps();
         for (size_t i = 0; i < n; i += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(xb + i)));
         float amax = _mm512_reduce_max_ps(vmax);
@@ -108,8 +116,7 @@ EI_TARGET_AVX512 static void quantize_row_avx512(const ei_layout *layout, const 
         const __m512 vid = _mm512_set1_ps(id);
         for (size_t i = 0; i < n; i += 16)
             _mm_storeu_si128((__m128i *)(q + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + i), vid))));
-        ((float *)(row + al->scale_offset))[b] = d;
-        write_sums(layout, al, row, b, q, d);
+        write_block_parameters(layout, al, block, q, d);
     }
 }
 #endif

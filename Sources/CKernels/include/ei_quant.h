@@ -15,14 +15,28 @@
 /// Output rows interleaved per packed group (one 32-bit lane of a 512-bit vector each).
 #define EI_GROUP_ROWS 16
 
-/// Where the parts of one quantized activation row sit (byte offsets from the row start).
+/// Where the parts of one quantized activation row sit. A row is a sequence of blocks (32 elements
+/// for Q4_0..Q8_0, 256 for K-quants), each holding its quants followed by its parameters, so a
+/// kernel walks one pointer per row:
+///   32-blocks: [int8 q[32] | float d | int32 corr = -offset · Σq | float d · Σq (Q4_1/Q5_1) | pad]   48 bytes
+///   Q4_K/Q5_K: [int8 q[256] | float d | pad | int16 Σq per 32 [8]]                                  288 bytes
+///   Q6_K:      [int8 q[256] | float d | pad | int32 -32 · Σq per 16 [16]]                           336 bytes
 typedef struct {
     size_t row_bytes;     ///< stride between rows, a multiple of 64; 0 for float weight types
-    size_t scale_offset;  ///< float d[blocks]: the activation block scales
-    size_t sum_offset;    ///< 32-blocks: int32 corr[blocks] = -offset * Σq;  Q4_K/Q5_K: int16 Σq per 32;
-                          ///< Q6_K: int32 -32 * Σq per 16
-    size_t min_offset;    ///< Q4_1/Q5_1: float d * Σq per block; otherwise unused (0)
+    size_t block_bytes;   ///< stride between blocks within a row
+    size_t scale_offset;  ///< float d within a block
+    size_t sum_offset;    ///< block sums within a block (see above)
+    size_t min_offset;    ///< Q4_1/Q5_1: float d · Σq within a block; otherwise 0
 } ei_activation_layout;
+
+#define EI_Q32_ACTIVATION_BLOCK 48
+#define EI_Q32_ACTIVATION_SCALE 32
+#define EI_Q32_ACTIVATION_CORR 36
+#define EI_Q32_ACTIVATION_MIN 40
+#define EI_K45_ACTIVATION_BLOCK 288
+#define EI_K6_ACTIVATION_BLOCK 336
+#define EI_K_ACTIVATION_SCALE 256
+#define EI_K_ACTIVATION_SUMS 272
 
 /// Bytes of the packed form of a (row_count, column_count) matrix of `ggml_type`, or 0 when the
 /// type is unsupported or column_count is not a multiple of its block size.

@@ -15,8 +15,12 @@ public enum ActivationQuantization {
         ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer)
         return (0..<rowCount).map { row in
             let base = buffer + row * layout.row_bytes
-            let quants = (0..<columnCount).map { base.load(fromByteOffset: $0, as: Int8.self) }
-            let scales = (0..<columnCount / blockSize).map { base.load(fromByteOffset: layout.scale_offset + 4 * $0, as: Float.self) }
+            let quants = (0..<columnCount).map {
+                base.load(fromByteOffset: $0 / blockSize * layout.block_bytes + $0 % blockSize, as: Int8.self)
+            }
+            let scales = (0..<columnCount / blockSize).map {
+                base.loadUnaligned(fromByteOffset: $0 * layout.block_bytes + layout.scale_offset, as: Float.self)
+            }
             return MatMulReference.QuantizedRow(quants: quants, scales: scales, blockSize: blockSize)
         }
     }
@@ -29,11 +33,15 @@ public enum ActivationQuantization {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.row_bytes, alignment: 64)
         defer { buffer.deallocate() }
         ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer)
-        let sums = buffer + layout.sum_offset
+        // Sum i of a row: block i / perBlock, entry i % perBlock.
+        func sum<T: FixedWidthInteger>(_ index: Int, perBlock: Int, as: T.Type) -> Int {
+            let offset = index / perBlock * layout.block_bytes + layout.sum_offset + index % perBlock * MemoryLayout<T>.size
+            return Int(buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
+        }
         switch type {
-        case .q4_K, .q5_K: return (0..<columnCount / 32).map { Int(sums.load(fromByteOffset: 2 * $0, as: Int16.self)) }
-        case .q6_K: return (0..<columnCount / 16).map { Int(sums.load(fromByteOffset: 4 * $0, as: Int32.self)) }
-        default: return (0..<columnCount / 32).map { Int(sums.load(fromByteOffset: 4 * $0, as: Int32.self)) }
+        case .q4_K, .q5_K: return (0..<columnCount / 32).map { sum($0, perBlock: 8, as: Int16.self) }
+        case .q6_K: return (0..<columnCount / 16).map { sum($0, perBlock: 16, as: Int32.self) }
+        default: return (0..<columnCount / 32).map { sum($0, perBlock: 1, as: Int32.self) }
         }
     }
 
