@@ -4,7 +4,7 @@
 #define ENTROPYINFER_LANE_VECTORS_H
 #include "quant_layout.h"
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "simd_intrinsics.h"
 #endif
 
 // Portable: the unsigned quant of lane n, element 4u + j of a 32-element run.
@@ -21,8 +21,18 @@ EI_INLINE uint8_t ei_run_quant(const uint8_t *nibbles, const uint8_t *high, int 
 
 // Bit u of every byte of a high-bit vector, as 0x10.
 EI_TARGET_AVX2 EI_INLINE __m256i ei_avx2_high_bit(__m256i high, const int u) {
-    const __m256i bit4 = _mm256_set1_epi8(0x10);
-    return _mm256_and_si256(u <= 4 ? _mm256_slli_epi16(high, 4 - u) : _mm256_srli_epi16(high, u - 4), bit4);
+    __m256i shifted;
+    switch (u) {   // literal shift counts (u is a constant after inlining)
+    case 0: shifted = _mm256_slli_epi16(high, 4); break;
+    case 1: shifted = _mm256_slli_epi16(high, 3); break;
+    case 2: shifted = _mm256_slli_epi16(high, 2); break;
+    case 3: shifted = _mm256_slli_epi16(high, 1); break;
+    case 4: shifted = high; break;
+    case 5: shifted = _mm256_srli_epi16(high, 1); break;
+    case 6: shifted = _mm256_srli_epi16(high, 2); break;
+    default: shifted = _mm256_srli_epi16(high, 3); break;
+    }
+    return _mm256_and_si256(shifted, _mm256_set1_epi8(0x10));
 }
 
 // Crumb k of every byte of a high-crumb vector, as bits 4..5.
@@ -49,7 +59,17 @@ EI_TARGET_AVX512 EI_INLINE __m512i ei_avx512_or_masked(__m512i nibbles, __m512i 
 
 // nibbles | bit u of each byte of `high` moved to 0x10.
 EI_TARGET_AVX512 EI_INLINE __m512i ei_avx512_add_high_bit(__m512i nibbles, __m512i high, const int u) {
-    __m512i shifted = u <= 4 ? _mm512_slli_epi16(high, 4 - u) : _mm512_srli_epi16(high, u - 4);
+    __m512i shifted;
+    switch (u) {   // literal shift counts (u is a constant after inlining)
+    case 0: shifted = _mm512_slli_epi16(high, 4); break;
+    case 1: shifted = _mm512_slli_epi16(high, 3); break;
+    case 2: shifted = _mm512_slli_epi16(high, 2); break;
+    case 3: shifted = _mm512_slli_epi16(high, 1); break;
+    case 4: shifted = high; break;
+    case 5: shifted = _mm512_srli_epi16(high, 1); break;
+    case 6: shifted = _mm512_srli_epi16(high, 2); break;
+    default: shifted = _mm512_srli_epi16(high, 3); break;
+    }
     return ei_avx512_or_masked(nibbles, shifted, _mm512_set1_epi8(0x10));
 }
 

@@ -29,8 +29,13 @@
 
 #pragma clang fp contract(off)
 
+#if defined(EI_EMULATE_AVX512)   // see simd_intrinsics.h: compiled with -mavx2 -mfma -mf16c, AVX-512 from SIMDe
+#define EI_TARGET_AVX2
+#define EI_TARGET_AVX512
+#else
 #define EI_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define EI_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#endif
 #define EI_INLINE static inline __attribute__((always_inline))
 
 // ggml type ids (GGMLType raw values).

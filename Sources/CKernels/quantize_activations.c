@@ -6,7 +6,7 @@
 // performs exactly these IEEE operations, so the quantized bytes are identical across ISAs.
 #include "quant_layout.h"
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "simd_intrinsics.h"
 #endif
 
 ei_activation_layout ei_activation_layout_for(uint32_t type, size_t column_count) {
