@@ -11,22 +11,22 @@
 // All paths perform exactly these operations (bit-identical results, batch invariant).
 #include "lane_vectors.h"
 
-// Activation row accessors: superblock s of a row sits at row + block_bytes · s (ei_activation_layout),
-// block_bytes = 288 (Q4_K, Q5_K) or 336 (Q6_K).
+// Activation row accessors: superblock s of a row sits at row + 320 s (ei_activation_layout).
 EI_INLINE const uint8_t *k_activation_row(const ei_matmul_job *job, size_t m) {
     return job->activations + m * job->activation.row_bytes;
 }
-EI_INLINE size_t k_block_bytes(int bits) { return bits == 6 ? EI_K6_ACTIVATION_BLOCK : EI_K45_ACTIVATION_BLOCK; }
-EI_INLINE const int8_t *k_quants(const uint8_t *row, size_t s, int bits) { return (const int8_t *)(row + k_block_bytes(bits) * s); }
-EI_INLINE float k_scale(const uint8_t *row, size_t s, int bits) {
-    float v; memcpy(&v, row + k_block_bytes(bits) * s + EI_K_ACTIVATION_SCALE, 4); return v;
+EI_INLINE const int8_t *k_quants(const uint8_t *row, size_t s) { return (const int8_t *)(row + EI_K_ACTIVATION_BLOCK * s); }
+EI_INLINE float k_scale(const uint8_t *row, size_t s) {
+    float v; memcpy(&v, row + EI_K_ACTIVATION_BLOCK * s + EI_K_ACTIVATION_SCALE, 4); return v;
 }
-// Q6_K: -32 · Σq of sub-block j (16 elements).
-EI_INLINE int32_t k_corr16(const uint8_t *row, size_t s, int j) { return ei_load_i32(row + EI_K6_ACTIVATION_BLOCK * s + EI_K_ACTIVATION_SUMS + 4 * (size_t)j); }
+// Q6_K: -32 · Σq of sub-block j (16 elements): applies the +32 offset of the stored quants.
+EI_INLINE int32_t k_corr16(const uint8_t *row, size_t s, int j) {
+    int16_t sum; memcpy(&sum, row + EI_K_ACTIVATION_BLOCK * s + EI_K_ACTIVATION_SUM16 + 2 * (size_t)j, 2); return -32 * sum;
+}
 // Q4_K / Q5_K: Σq of sub-blocks 2p and 2p + 1 (32 elements each) as one int16 pair.
-EI_INLINE int32_t k_sum_pair(const uint8_t *row, size_t s, int p) { return ei_load_i32(row + EI_K45_ACTIVATION_BLOCK * s + EI_K_ACTIVATION_SUMS + 4 * (size_t)p); }
+EI_INLINE int32_t k_sum_pair(const uint8_t *row, size_t s, int p) { return ei_load_i32(row + EI_K_ACTIVATION_BLOCK * s + EI_K_ACTIVATION_SUM32 + 4 * (size_t)p); }
 EI_INLINE int16_t k_sum32(const uint8_t *row, size_t s, int j) {
-    int16_t v; memcpy(&v, row + EI_K45_ACTIVATION_BLOCK * s + EI_K_ACTIVATION_SUMS + 2 * (size_t)j, 2); return v;
+    int16_t v; memcpy(&v, row + EI_K_ACTIVATION_BLOCK * s + EI_K_ACTIVATION_SUM32 + 2 * (size_t)j, 2); return v;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ void ei_matmul_kquants_portable(const ei_matmul_job *job, size_t rows, size_t gr
                 k_unpack_tile(layout, tile, q);
                 for (size_t i = 0; i < tile_rows; i++) {
                     const uint8_t *a = k_activation_row(job, m0 + i);
-                    const int8_t *aq = k_quants(a, s, layout->bits);
+                    const int8_t *aq = k_quants(a, s);
                     for (int n = 0; n < lanes; n++) {
                         float d = ei_half_to_float(((const uint16_t *)(tile + layout->d_offset))[n]);
                         int32_t isum = 0;
@@ -66,7 +66,7 @@ void ei_matmul_kquants_portable(const ei_matmul_job *job, size_t rows, size_t gr
                                 for (int e = 16 * j; e < 16 * j + 16; e++) sub += (int32_t)q[n][e] * aq[e];
                                 isum += sub * ((const int8_t *)(tile + layout->scales_offset))[16 * j + n];
                             }
-                            acc[i][n] = fmaf((float)isum, d * k_scale(a, s, layout->bits), acc[i][n]);
+                            acc[i][n] = fmaf((float)isum, d * k_scale(a, s), acc[i][n]);
                             continue;
                         }
                         const int16_t *mins = (const int16_t *)(tile + layout->mins_offset);
@@ -78,8 +78,8 @@ void ei_matmul_kquants_portable(const ei_matmul_job *job, size_t rows, size_t gr
                             msum += (int32_t)mins[32 * (j / 2) + 2 * n + (j % 2)] * k_sum32(a, s, j);
                         }
                         float dmin = ei_half_to_float(((const uint16_t *)(tile + layout->dmin_offset))[n]);
-                        acc[i][n] = fmaf((float)isum, d * k_scale(a, s, layout->bits), acc[i][n]);
-                        acc[i][n] = fmaf(-(float)msum, dmin * k_scale(a, s, layout->bits), acc[i][n]);
+                        acc[i][n] = fmaf((float)isum, d * k_scale(a, s), acc[i][n]);
+                        acc[i][n] = fmaf(-(float)msum, dmin * k_scale(a, s), acc[i][n]);
                     }
                 }
             }
@@ -115,8 +115,8 @@ EI_TARGET_AVX512 EI_INLINE void k_avx512_tile(const ei_matmul_job *job, size_t g
                     __m512i lo = ei_avx512_add_high_crumb(_mm512_and_si512(packed, low_mask), crumbs, (2 * c) % 4);
                     __m512i hi = ei_avx512_add_high_crumb(_mm512_and_si512(_mm512_srli_epi16(packed, 4), low_mask), crumbs, (2 * c + 1) % 4);
                     for (int m = 0; m < M; m++) {
-                        even[m] = _mm512_dpbusd_epi32(even[m], lo, ei_avx512_word(k_quants(a[m], s, bits) + 32 * r + 8 * c));
-                        odd[m] = _mm512_dpbusd_epi32(odd[m], hi, ei_avx512_word(k_quants(a[m], s, bits) + 32 * r + 8 * c + 4));
+                        even[m] = _mm512_dpbusd_epi32(even[m], lo, ei_avx512_word(k_quants(a[m], s) + 32 * r + 8 * c));
+                        odd[m] = _mm512_dpbusd_epi32(odd[m], hi, ei_avx512_word(k_quants(a[m], s) + 32 * r + 8 * c + 4));
                     }
                 }
                 const __m512i scale = _mm512_cvtepi8_epi32(_mm_load_si128((const __m128i *)(tile + layout->scales_offset + 16 * j)));
@@ -125,7 +125,7 @@ EI_TARGET_AVX512 EI_INLINE void k_avx512_tile(const ei_matmul_job *job, size_t g
             }
             const __m512 d = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(tile + layout->d_offset)));
             for (int m = 0; m < M; m++)
-                acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[m]), _mm512_mul_ps(d, _mm512_set1_ps(k_scale(a[m], s, bits))), acc[m]);
+                acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[m]), _mm512_mul_ps(d, _mm512_set1_ps(k_scale(a[m], s))), acc[m]);
             continue;
         }
         for (int r = 0; r < 8; r++) {               // sub-blocks of 32
@@ -141,8 +141,8 @@ EI_TARGET_AVX512 EI_INLINE void k_avx512_tile(const ei_matmul_job *job, size_t g
                     hi = ei_avx512_add_high_bit(hi, high, 2 * c + 1);
                 }
                 for (int m = 0; m < M; m++) {
-                    even[m] = _mm512_dpbusd_epi32(even[m], lo, ei_avx512_word(k_quants(a[m], s, bits) + 32 * r + 8 * c));
-                    odd[m] = _mm512_dpbusd_epi32(odd[m], hi, ei_avx512_word(k_quants(a[m], s, bits) + 32 * r + 8 * c + 4));
+                    even[m] = _mm512_dpbusd_epi32(even[m], lo, ei_avx512_word(k_quants(a[m], s) + 32 * r + 8 * c));
+                    odd[m] = _mm512_dpbusd_epi32(odd[m], hi, ei_avx512_word(k_quants(a[m], s) + 32 * r + 8 * c + 4));
                 }
             }
             const __m512i scale = _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(tile + layout->scales_offset + 16 * r)));
@@ -158,7 +158,7 @@ EI_TARGET_AVX512 EI_INLINE void k_avx512_tile(const ei_matmul_job *job, size_t g
         const __m512 d = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(tile + layout->d_offset)));
         const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(tile + layout->dmin_offset)));
         for (int m = 0; m < M; m++) {
-            const __m512 da = _mm512_set1_ps(k_scale(a[m], s, bits));
+            const __m512 da = _mm512_set1_ps(k_scale(a[m], s));
             acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[m]), _mm512_mul_ps(d, da), acc[m]);
             acc[m] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum[m]), _mm512_mul_ps(dmin, da), acc[m]);
         }
@@ -222,8 +222,8 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                     __m256i lo = _mm256_or_si256(_mm256_and_si256(packed, low_mask), ei_avx2_high_crumb(crumbs, (2 * c) % 4));
                     __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask), ei_avx2_high_crumb(crumbs, (2 * c + 1) % 4));
                     for (int m = 0; m < M; m++) {   // 2 · 2 · 63 · 127 < 2^15
-                        __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(k_quants(a[m], s, bits) + 32 * r + 8 * c)),
-                                                         _mm256_maddubs_epi16(hi, ei_avx2_word(k_quants(a[m], s, bits) + 32 * r + 8 * c + 4)));
+                        __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(k_quants(a[m], s) + 32 * r + 8 * c)),
+                                                         _mm256_maddubs_epi16(hi, ei_avx2_word(k_quants(a[m], s) + 32 * r + 8 * c + 4)));
                         sub[m] = ei_avx2_widen_add(sub[m], pairs);
                     }
                 }
@@ -232,7 +232,7 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
             }
             const __m256 d = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->d_offset + 16 * half)));
             for (int m = 0; m < M; m++)
-                acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[m]), _mm256_mul_ps(d, _mm256_set1_ps(k_scale(a[m], s, bits))), acc[m]);
+                acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[m]), _mm256_mul_ps(d, _mm256_set1_ps(k_scale(a[m], s))), acc[m]);
             continue;
         }
         for (int r = 0; r < 8; r++) {               // sub-blocks of 32
@@ -251,8 +251,8 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                     hi = _mm256_or_si256(hi, ei_avx2_high_bit(high, 2 * c + 1));
                 }
                 for (int m = 0; m < M; m++) {
-                    pairs[m] = _mm256_add_epi16(pairs[m], _mm256_maddubs_epi16(lo, ei_avx2_word(k_quants(a[m], s, bits) + 32 * r + 8 * c)));
-                    pairs[m] = _mm256_add_epi16(pairs[m], _mm256_maddubs_epi16(hi, ei_avx2_word(k_quants(a[m], s, bits) + 32 * r + 8 * c + 4)));
+                    pairs[m] = _mm256_add_epi16(pairs[m], _mm256_maddubs_epi16(lo, ei_avx2_word(k_quants(a[m], s) + 32 * r + 8 * c)));
+                    pairs[m] = _mm256_add_epi16(pairs[m], _mm256_maddubs_epi16(hi, ei_avx2_word(k_quants(a[m], s) + 32 * r + 8 * c + 4)));
                 }
                 if (bits == 5 && c == 1)
                     for (int m = 0; m < M; m++) {
@@ -272,7 +272,7 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
         }
         const __m256 dmin = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->dmin_offset + 16 * half)));
         for (int m = 0; m < M; m++) {
-            const __m256 da = _mm256_set1_ps(k_scale(a[m], s, bits));
+            const __m256 da = _mm256_set1_ps(k_scale(a[m], s));
             acc[m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[m]), _mm256_mul_ps(d, da), acc[m]);
             acc[m] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[m]), _mm256_mul_ps(dmin, da), acc[m]);
         }

@@ -4,7 +4,7 @@
 //
 // For output (m, n), with q the stored unsigned weight quants of row n and a the activation quants
 // of row m (both per block b of 32), acc starts at 0 and for b = 0, 1, ... in order:
-//   isum = corr[b] + Σ_e q[e] · a[e]              exact int32 (corr = -offset · Σ a)
+//   isum = Σ_e q[e] · a[e] - offset · Σ_e a[e]      exact int32
 //   acc  = fma((float)isum, dw[b] · da[b], acc)
 //   acc  = fma(mw[b], sa[b], acc)                   Q4_1 / Q5_1 only (sa = da · Σ a)
 // Every path below performs exactly these operations, so all agree bit for bit, and a row's
@@ -19,7 +19,11 @@ EI_INLINE const int8_t *q32_quants(const uint8_t *row, size_t b) { return (const
 EI_INLINE float q32_scale(const uint8_t *row, size_t b) {
     float v; memcpy(&v, row + EI_Q32_ACTIVATION_BLOCK * b + EI_Q32_ACTIVATION_SCALE, 4); return v;
 }
-EI_INLINE int32_t q32_corr(const uint8_t *row, size_t b) { return ei_load_i32(row + EI_Q32_ACTIVATION_BLOCK * b + EI_Q32_ACTIVATION_CORR); }
+// -offset · Σq: applies the weight format's offset (Q4_0 8, Q5_0 16, Q8_0 128) to the integer sum.
+EI_INLINE int32_t q32_corr(const uint8_t *row, size_t b, int offset) {
+    return -offset * ei_load_i32(row + EI_Q32_ACTIVATION_BLOCK * b + EI_Q32_ACTIVATION_SUM);
+}
+EI_INLINE int q32_offset(int bits, int has_min) { return has_min ? 0 : bits == 4 ? 8 : bits == 5 ? 16 : 128; }
 EI_INLINE float q32_min(const uint8_t *row, size_t b) {
     float v; memcpy(&v, row + EI_Q32_ACTIVATION_BLOCK * b + EI_Q32_ACTIVATION_MIN, 4); return v;
 }
@@ -54,7 +58,7 @@ void ei_matmul_q32_portable(const ei_matmul_job *job, size_t rows, size_t group_
                     const uint8_t *a = q32_activation_row(job, m0 + i);
                     const int8_t *aq = q32_quants(a, b);
                     for (int n = 0; n < lanes; n++) {
-                        int32_t isum = q32_corr(a, b);
+                        int32_t isum = q32_corr(a, b, layout->offset);
                         for (int e = 0; e < 32; e++) isum += (int32_t)q[n][e] * aq[e];
                         acc[i][n] = fmaf((float)isum, ei_half_to_float(dw[16 * b + n]) * q32_scale(a, b), acc[i][n]);
                         if (layout->has_min) acc[i][n] = fmaf(ei_half_to_float(mw[16 * b + n]), q32_min(a, b), acc[i][n]);
@@ -87,7 +91,7 @@ EI_TARGET_AVX512 EI_INLINE void q32_avx512_tile(const ei_matmul_job *job, size_t
         const uint8_t *tile = group + b * tile_bytes;
         // Two accumulators per row (even and odd u) shorten the vpdpbusd dependency chains.
         __m512i even[4], odd[4];
-        for (int m = 0; m < M; m++) { even[m] = _mm512_set1_epi32(q32_corr(a[m], b)); odd[m] = _mm512_setzero_si512(); }
+        for (int m = 0; m < M; m++) { even[m] = _mm512_set1_epi32(q32_corr(a[m], b, q32_offset(bits, has_min))); odd[m] = _mm512_setzero_si512(); }
         if (bits == 8) {
             for (int u = 0; u < 8; u += 2) {
                 __m512i w0 = _mm512_load_si512(tile + 64 * u), w1 = _mm512_load_si512(tile + 64 * u + 64);
@@ -175,7 +179,7 @@ EI_TARGET_AVX2 EI_INLINE void q32_avx2_tile(const ei_matmul_job *job, size_t g, 
     for (size_t b = 0; b < blocks; b++) {
         const uint8_t *tile = group + b * tile_bytes + 32 * half;
         __m256i isum[4];
-        for (int m = 0; m < M; m++) isum[m] = bits == 8 ? _mm256_setzero_si256() : _mm256_set1_epi32(q32_corr(a[m], b));
+        for (int m = 0; m < M; m++) isum[m] = bits == 8 ? _mm256_setzero_si256() : _mm256_set1_epi32(q32_corr(a[m], b, q32_offset(bits, has_min)));
         if (bits == 8) {
             for (int u = 0; u < 8; u++) {
                 __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i *)(tile + 64 * u)), flip);  // int8 weights

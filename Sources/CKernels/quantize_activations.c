@@ -10,18 +10,15 @@
 #endif
 
 ei_activation_layout ei_activation_layout_for(uint32_t type, size_t column_count) {
-    ei_activation_layout result = {0, 0, 0, 0, 0};
+    ei_activation_layout result = {0, 0, 0, 0, 0, 0};
     ei_layout layout;
     if (!ei_layout_for(type, column_count, &layout) || layout.family == EI_FAMILY_FLOAT) return result;
     if (layout.family == EI_FAMILY_Q32) {
-        result.block_bytes = EI_Q32_ACTIVATION_BLOCK;
-        result.scale_offset = EI_Q32_ACTIVATION_SCALE;
-        result.sum_offset = EI_Q32_ACTIVATION_CORR;
-        result.min_offset = layout.has_min ? EI_Q32_ACTIVATION_MIN : 0;
+        result = (ei_activation_layout){ 0, EI_Q32_ACTIVATION_BLOCK, EI_Q32_ACTIVATION_SCALE, EI_Q32_ACTIVATION_SUM,
+                                         EI_Q32_ACTIVATION_MIN, 0 };
     } else {
-        result.block_bytes = layout.bits == 6 ? EI_K6_ACTIVATION_BLOCK : EI_K45_ACTIVATION_BLOCK;
-        result.scale_offset = EI_K_ACTIVATION_SCALE;
-        result.sum_offset = EI_K_ACTIVATION_SUMS;
+        result = (ei_activation_layout){ 0, EI_K_ACTIVATION_BLOCK, EI_K_ACTIVATION_SCALE, EI_K_ACTIVATION_SUM32, 0,
+                                         EI_K_ACTIVATION_SUM16 };
     }
     result.row_bytes = ei_round_up(layout.block_count * result.block_bytes, 64);
     return result;
@@ -34,26 +31,22 @@ static void write_block_parameters(const ei_layout *layout, const ei_activation_
     if (layout->family == EI_FAMILY_Q32) {
         int32_t sum = 0;
         for (int i = 0; i < 32; i++) sum += q[i];
-        int32_t corr = -layout->offset * sum;
-        memcpy(block + al->sum_offset, &corr, 4);
-        if (layout->has_min) {
-            float scaled = d * (float)sum;
-            memcpy(block + al->min_offset, &scaled, 4);
-        }
-    } else if (layout->bits == 6) {
-        for (int j = 0; j < 16; j++) {
-            int32_t sum = 0;
-            for (int i = 0; i < 16; i++) sum += q[16 * j + i];
-            int32_t corr = -32 * sum;
-            memcpy(block + al->sum_offset + 4 * (size_t)j, &corr, 4);
-        }
-    } else {
-        for (int j = 0; j < 8; j++) {
-            int32_t sum = 0;
-            for (int i = 0; i < 32; i++) sum += q[32 * j + i];
-            int16_t narrow = (int16_t)sum;
-            memcpy(block + al->sum_offset + 2 * (size_t)j, &narrow, 2);
-        }
+        float scaled = d * (float)sum;
+        memcpy(block + al->sum_offset, &sum, 4);
+        memcpy(block + al->min_offset, &scaled, 4);
+        return;
+    }
+    for (int j = 0; j < 16; j++) {
+        int16_t sum = 0;
+        for (int i = 0; i < 16; i++) sum = (int16_t)(sum + q[16 * j + i]);
+        memcpy(block + al->sum16_offset + 2 * (size_t)j, &sum, 2);
+    }
+    for (int j = 0; j < 8; j++) {
+        int16_t low, high, sum;
+        memcpy(&low, block + al->sum16_offset + 4 * (size_t)j, 2);
+        memcpy(&high, block + al->sum16_offset + 4 * (size_t)j + 2, 2);
+        sum = (int16_t)(low + high);
+        memcpy(block + al->sum_offset + 2 * (size_t)j, &sum, 2);
     }
 }
 

@@ -17,26 +17,27 @@
 
 /// Where the parts of one quantized activation row sit. A row is a sequence of blocks (32 elements
 /// for Q4_0..Q8_0, 256 for K-quants), each holding its quants followed by its parameters, so a
-/// kernel walks one pointer per row:
-///   32-blocks: [int8 q[32] | float d | int32 corr = -offset · Σq | float d · Σq (Q4_1/Q5_1) | pad]   48 bytes
-///   Q4_K/Q5_K: [int8 q[256] | float d | pad | int16 Σq per 32 [8]]                                  288 bytes
-///   Q6_K:      [int8 q[256] | float d | pad | int32 -32 · Σq per 16 [16]]                           336 bytes
+/// kernel walks one pointer per row. The layout depends only on the family, so one quantized input
+/// serves every weight type of that family:
+///   32-blocks: [int8 q[32] | float d | int32 Σq | float d · Σq | pad]                          48 bytes
+///   K-quants:  [int8 q[256] | float d | pad | int16 Σq per 32 [8] | int16 Σq per 16 [16]]       320 bytes
 typedef struct {
     size_t row_bytes;     ///< stride between rows, a multiple of 64; 0 for float weight types
     size_t block_bytes;   ///< stride between blocks within a row
     size_t scale_offset;  ///< float d within a block
-    size_t sum_offset;    ///< block sums within a block (see above)
-    size_t min_offset;    ///< Q4_1/Q5_1: float d · Σq within a block; otherwise 0
+    size_t sum_offset;    ///< 32-blocks: int32 Σq; K-quants: int16 Σq per 32 (then per 16 at sum16_offset)
+    size_t min_offset;    ///< 32-blocks: float d · Σq
+    size_t sum16_offset;  ///< K-quants: int16 Σq per 16
 } ei_activation_layout;
 
 #define EI_Q32_ACTIVATION_BLOCK 48
 #define EI_Q32_ACTIVATION_SCALE 32
-#define EI_Q32_ACTIVATION_CORR 36
+#define EI_Q32_ACTIVATION_SUM 36
 #define EI_Q32_ACTIVATION_MIN 40
-#define EI_K45_ACTIVATION_BLOCK 288
-#define EI_K6_ACTIVATION_BLOCK 336
+#define EI_K_ACTIVATION_BLOCK 320
 #define EI_K_ACTIVATION_SCALE 256
-#define EI_K_ACTIVATION_SUMS 272
+#define EI_K_ACTIVATION_SUM32 272
+#define EI_K_ACTIVATION_SUM16 288
 
 /// Bytes of the packed form of a (row_count, column_count) matrix of `ggml_type`, or 0 when the
 /// type is unsupported or column_count is not a multiple of its block size.
@@ -50,7 +51,7 @@ int ei_pack_weight_groups(uint32_t ggml_type, const void *gguf_rows, size_t row_
                            void *packed, size_t group_begin, size_t group_end);
 
 /// The quantized activation layout multiplying `ggml_type` weights needs; row_bytes == 0 means
-/// the kernel reads the fp32 input directly.
+/// the kernel reads the fp32 input directly. Types of one family share a layout (and its rows).
 ei_activation_layout ei_activation_layout_for(uint32_t ggml_type, size_t column_count);
 
 /// Quantizes fp32 rows [row_begin, row_end) of `input` ((rows, column_count) fp32, row-major) into

@@ -25,8 +25,8 @@ public enum ActivationQuantization {
         }
     }
 
-    /// The block sums the C quantizer stored for row `row`, in the form the kernels use:
-    /// 32-blocks: -offset · Σq per block; Q4_K/Q5_K: Σq per 32; Q6_K: -32 · Σq per 16.
+    /// The block sums the C quantizer stored for one row: 32-blocks: Σq per block; K-quants: Σq per 32,
+    /// then Σq per 16.
     public static func storedSums(type: GGMLType, input: UnsafePointer<Float>, columnCount: Int, isa: KernelISA) -> [Int] {
         let layout = ei_activation_layout_for(type.rawValue, columnCount)
         guard layout.row_bytes > 0 else { return [] }
@@ -34,27 +34,21 @@ public enum ActivationQuantization {
         defer { buffer.deallocate() }
         ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer)
         // Sum i of a row: block i / perBlock, entry i % perBlock.
-        func sum<T: FixedWidthInteger>(_ index: Int, perBlock: Int, as: T.Type) -> Int {
-            let offset = index / perBlock * layout.block_bytes + layout.sum_offset + index % perBlock * MemoryLayout<T>.size
-            return Int(buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
+        func sum<T: FixedWidthInteger>(_ index: Int, perBlock: Int, at offset: Int, as: T.Type) -> Int {
+            let byteOffset = index / perBlock * layout.block_bytes + offset + index % perBlock * MemoryLayout<T>.size
+            return Int(buffer.loadUnaligned(fromByteOffset: byteOffset, as: T.self))
         }
-        switch type {
-        case .q4_K, .q5_K: return (0..<columnCount / 32).map { sum($0, perBlock: 8, as: Int16.self) }
-        case .q6_K: return (0..<columnCount / 16).map { sum($0, perBlock: 16, as: Int32.self) }
-        default: return (0..<columnCount / 32).map { sum($0, perBlock: 1, as: Int32.self) }
+        if layout.sum16_offset == 0 {
+            return (0..<columnCount / 32).map { sum($0, perBlock: 1, at: layout.sum_offset, as: Int32.self) }
         }
+        return (0..<columnCount / 32).map { sum($0, perBlock: 8, at: layout.sum_offset, as: Int16.self) }
+            + (0..<columnCount / 16).map { sum($0, perBlock: 16, at: layout.sum16_offset, as: Int16.self) }
     }
 
     /// The sums `storedSums` must hold, from a reference quantized row.
     public static func expectedSums(type: GGMLType, _ row: MatMulReference.QuantizedRow) -> [Int] {
         let count = row.quants.count
-        switch type {
-        case .q4_K, .q5_K: return (0..<count / 32).map { row.sum(32 * $0, 32) }
-        case .q6_K: return (0..<count / 16).map { -32 * row.sum(16 * $0, 16) }
-        case .q4_0: return (0..<count / 32).map { -8 * row.sum(32 * $0, 32) }
-        case .q5_0: return (0..<count / 32).map { -16 * row.sum(32 * $0, 32) }
-        case .q8_0: return (0..<count / 32).map { -128 * row.sum(32 * $0, 32) }
-        default: return (0..<count / 32).map { _ in 0 }
-        }
+        let per32 = (0..<count / 32).map { row.sum(32 * $0, 32) }
+        return row.blockSize == 32 ? per32 : per32 + (0..<count / 16).map { row.sum(16 * $0, 16) }
     }
 }
