@@ -15,29 +15,38 @@
 /// Output rows interleaved per packed group (one 32-bit lane of a 512-bit vector each).
 #define EI_GROUP_ROWS 16
 
+/// Activations are quantized in two 8-bit terms per block: x ≈ d · q1 + (d / 256) · q2, q1 the
+/// usual 8-bit quant (d = max|x| / 127) and q2 its rounding residual (|error| ≤ d/512, d/256 where
+/// q2 clamps at ±127). The pair is exact to about 16 bits (single 8-bit activations lose ~0.003 nats of KL per token on SmolLM2: outlier channels),
+/// and both terms run through the same u8×s8 integer dot products.
+///
 /// Where the parts of one quantized activation row sit. A row is a sequence of blocks (32 elements
 /// for Q4_0..Q8_0, 256 for K-quants), each holding its quants followed by its parameters, so a
 /// kernel walks one pointer per row. The layout depends only on the family, so one quantized input
 /// serves every weight type of that family:
-///   32-blocks: [int8 q[32] | float d | int32 Σq | float d · Σq | pad]                          48 bytes
-///   K-quants:  [int8 q[256] | float d | pad | int16 Σq per 32 [8] | int16 Σq per 16 [16]]       320 bytes
+///   32-blocks: [int8 q1[32] | int8 q2[32] | float d | int32 S = 256 Σq1 + Σq2 | float (d/256) · S | pad]   80 bytes
+///   K-quants:  [int8 q1[256] | int8 q2[256] | float d | pad | int16 Σq1 per 32 [8] | Σq2 per 32 [8]
+///               | Σq1 per 16 [16] | Σq2 per 16 [16]]                                                     624 bytes
 typedef struct {
     size_t row_bytes;     ///< stride between rows, a multiple of 64; 0 for float weight types
     size_t block_bytes;   ///< stride between blocks within a row
+    size_t residual_offset; ///< int8 q2 within a block
     size_t scale_offset;  ///< float d within a block
-    size_t sum_offset;    ///< 32-blocks: int32 Σq; K-quants: int16 Σq per 32 (then per 16 at sum16_offset)
-    size_t min_offset;    ///< 32-blocks: float d · Σq
-    size_t sum16_offset;  ///< K-quants: int16 Σq per 16
+    size_t sum_offset;    ///< 32-blocks: int32 S; K-quants: int16 Σq1 per 32 (Σq2 per 32 follows)
+    size_t min_offset;    ///< 32-blocks: float (d/256) · S
+    size_t sum16_offset;  ///< K-quants: int16 Σq1 per 16 (Σq2 per 16 follows)
 } ei_activation_layout;
 
-#define EI_Q32_ACTIVATION_BLOCK 48
-#define EI_Q32_ACTIVATION_SCALE 32
-#define EI_Q32_ACTIVATION_SUM 36
-#define EI_Q32_ACTIVATION_MIN 40
-#define EI_K_ACTIVATION_BLOCK 320
-#define EI_K_ACTIVATION_SCALE 256
-#define EI_K_ACTIVATION_SUM32 272
-#define EI_K_ACTIVATION_SUM16 288
+#define EI_Q32_ACTIVATION_BLOCK 80
+#define EI_Q32_ACTIVATION_RESIDUAL 32
+#define EI_Q32_ACTIVATION_SCALE 64
+#define EI_Q32_ACTIVATION_SUM 68
+#define EI_Q32_ACTIVATION_MIN 72
+#define EI_K_ACTIVATION_BLOCK 624
+#define EI_K_ACTIVATION_RESIDUAL 256
+#define EI_K_ACTIVATION_SCALE 512
+#define EI_K_ACTIVATION_SUM32 528
+#define EI_K_ACTIVATION_SUM16 560
 
 /// Bytes of the packed form of a (row_count, column_count) matrix of `ggml_type`, or 0 when the
 /// type is unsupported or column_count is not a multiple of its block size.

@@ -18,37 +18,47 @@ public enum ActivationQuantization {
             let quants = (0..<columnCount).map {
                 base.load(fromByteOffset: $0 / blockSize * layout.block_bytes + $0 % blockSize, as: Int8.self)
             }
+            let residuals = (0..<columnCount).map {
+                base.load(fromByteOffset: $0 / blockSize * layout.block_bytes + layout.residual_offset + $0 % blockSize, as: Int8.self)
+            }
             let scales = (0..<columnCount / blockSize).map {
                 base.loadUnaligned(fromByteOffset: $0 * layout.block_bytes + layout.scale_offset, as: Float.self)
             }
-            return MatMulReference.QuantizedRow(quants: quants, scales: scales, blockSize: blockSize)
+            return MatMulReference.QuantizedRow(quants: quants, residuals: residuals, scales: scales, blockSize: blockSize)
         }
     }
 
-    /// The block sums the C quantizer stored for one row: 32-blocks: Σq per block; K-quants: Σq per 32,
-    /// then Σq per 16.
+    /// The block sums the C quantizer stored for one row: 32-blocks: S = 256·Σq1 + Σq2 per block;
+    /// K-quants: Σq1 per 32, Σq2 per 32, Σq1 per 16, Σq2 per 16 (per superblock, concatenated).
     public static func storedSums(type: GGMLType, input: UnsafePointer<Float>, columnCount: Int, isa: KernelISA) -> [Int] {
         let layout = ei_activation_layout_for(type.rawValue, columnCount)
         guard layout.row_bytes > 0 else { return [] }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.row_bytes, alignment: 64)
         defer { buffer.deallocate() }
         ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer)
-        // Sum i of a row: block i / perBlock, entry i % perBlock.
-        func sum<T: FixedWidthInteger>(_ index: Int, perBlock: Int, at offset: Int, as: T.Type) -> Int {
-            let byteOffset = index / perBlock * layout.block_bytes + offset + index % perBlock * MemoryLayout<T>.size
-            return Int(buffer.loadUnaligned(fromByteOffset: byteOffset, as: T.self))
-        }
         if layout.sum16_offset == 0 {
-            return (0..<columnCount / 32).map { sum($0, perBlock: 1, at: layout.sum_offset, as: Int32.self) }
+            return (0..<columnCount / 32).map { Int(buffer.loadUnaligned(fromByteOffset: $0 * layout.block_bytes + layout.sum_offset, as: Int32.self)) }
         }
-        return (0..<columnCount / 32).map { sum($0, perBlock: 8, at: layout.sum_offset, as: Int16.self) }
-            + (0..<columnCount / 16).map { sum($0, perBlock: 16, at: layout.sum16_offset, as: Int16.self) }
+        return (0..<columnCount / 256).flatMap { block -> [Int] in
+            let base = block * layout.block_bytes
+            let per32 = (0..<16).map { Int(buffer.loadUnaligned(fromByteOffset: base + layout.sum_offset + 2 * $0, as: Int16.self)) }
+            let per16 = (0..<32).map { Int(buffer.loadUnaligned(fromByteOffset: base + layout.sum16_offset + 2 * $0, as: Int16.self)) }
+            return per32 + per16
+        }
     }
 
     /// The sums `storedSums` must hold, from a reference quantized row.
     public static func expectedSums(type: GGMLType, _ row: MatMulReference.QuantizedRow) -> [Int] {
         let count = row.quants.count
-        let per32 = (0..<count / 32).map { row.sum(32 * $0, 32) }
-        return row.blockSize == 32 ? per32 : per32 + (0..<count / 16).map { row.sum(16 * $0, 16) }
+        if row.blockSize == 32 {
+            return (0..<count / 32).map { 256 * row.sum(32 * $0, 32) + row.residualSum(32 * $0, 32) }
+        }
+        return (0..<count / 256).flatMap { block -> [Int] in
+            let first32 = (0..<8).map { row.sum(256 * block + 32 * $0, 32) }
+            let second32 = (0..<8).map { row.residualSum(256 * block + 32 * $0, 32) }
+            let first16 = (0..<16).map { row.sum(256 * block + 16 * $0, 16) }
+            let second16 = (0..<16).map { row.residualSum(256 * block + 16 * $0, 16) }
+            return first32 + second32 + first16 + second16
+        }
     }
 }
