@@ -31,6 +31,10 @@ EI_INLINE int32_t k_corr16(const uint8_t *row, size_t s, int term, int j) {
 EI_INLINE int32_t k_sum_pair(const uint8_t *row, size_t s, int term, int p) {
     return ei_load_i32(k_block(row, s) + EI_K_ACTIVATION_SUM32 + 16 * term + 4 * p);
 }
+// Σ of one term over sub-blocks 2p and 2p + 1 of 16 elements, as one int16 pair.
+EI_INLINE int32_t k_sum16_pair(const uint8_t *row, size_t s, int term, int p) {
+    return ei_load_i32(k_block(row, s) + EI_K_ACTIVATION_SUM16 + 32 * term + 4 * p);
+}
 EI_INLINE int32_t k_sum32(const uint8_t *row, size_t s, int term, int j) {
     int16_t v; memcpy(&v, k_block(row, s) + EI_K_ACTIVATION_SUM32 + 16 * term + 2 * j, 2); return v;
 }
@@ -232,30 +236,37 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
         __m256i isum1[4], isum2[4];
         for (int m = 0; m < M; m++) { isum1[m] = _mm256_setzero_si256(); isum2[m] = _mm256_setzero_si256(); }
         if (bits == 6) {
+            // isum_t = Σ_j sc_j · Σ_{e∈j} q·x_t  -  32 · Σ_j sc_j · Σ_{e∈j} x_t  (t = q1, q2): the first
+            // sum via vpmaddwd with (sc_j, sc_j) pairs, the second via vpmaddwd of (sc_2p, sc_2p+1)
+            // pairs against the activation's Σx per 16 pairs.
+            const int8_t *scales = (const int8_t *)(tile + layout->scales_offset);
             for (int j = 0; j < 16; j++) {          // sub-blocks of 16: half of run j / 2
                 const int r = j / 2, c0 = 2 * (j % 2);
                 const __m256i crumbs = _mm256_load_si256((const __m256i *)(tile + layout->planes_offset + 128 * r + 64 * (j % 2) + 32 * half));
-                __m256i sub1[4], sub2[4];
-                for (int m = 0; m < M; m++) {
-                    sub1[m] = _mm256_set1_epi32(k_corr16(a[m], s, 0, j));
-                    sub2[m] = _mm256_set1_epi32(k_corr16(a[m], s, 1, j));
-                }
+                const __m256i scale32 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(scales + 16 * j + 8 * half)));
+                const __m256i scale_pairs = _mm256_or_si256(_mm256_and_si256(scale32, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(scale32, 16));
                 for (int c = c0; c < c0 + 2; c++) {
                     __m256i packed = _mm256_load_si256((const __m256i *)(tile + 256 * r + 64 * c + 32 * half));
                     __m256i lo = _mm256_or_si256(_mm256_and_si256(packed, low_mask), ei_avx2_high_crumb(crumbs, (2 * c) % 4));
                     __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(packed, 4), low_mask), ei_avx2_high_crumb(crumbs, (2 * c + 1) % 4));
-                    for (int m = 0; m < M; m++) {   // 2 · 2 · 63 · 127 < 2^15
+                    for (int m = 0; m < M; m++) {   // 4 · 2 · 63 · 127 overflows int16: 2 products per accumulator
                         const int8_t *q1 = k_quants(a[m], s, 0) + 32 * r + 8 * c, *q2 = k_quants(a[m], s, 1) + 32 * r + 8 * c;
-                        sub1[m] = ei_avx2_widen_add(sub1[m], _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q1)),
-                                                                              _mm256_maddubs_epi16(hi, ei_avx2_word(q1 + 4))));
-                        sub2[m] = ei_avx2_widen_add(sub2[m], _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q2)),
-                                                                              _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4))));
+                        __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q1)), _mm256_maddubs_epi16(hi, ei_avx2_word(q1 + 4)));
+                        __m256i p2 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q2)), _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4)));
+                        isum1[m] = _mm256_add_epi32(isum1[m], _mm256_madd_epi16(p1, scale_pairs));
+                        isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(p2, scale_pairs));
                     }
                 }
-                const __m256i scale = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(tile + layout->scales_offset + 16 * j + 8 * half)));
+            }
+            for (int p = 0; p < 8; p++) {           // -32 · Σ_j sc_j · Σx_j over sub-block pairs (2p, 2p + 1)
+                const __m128i even = _mm_loadl_epi64((const __m128i *)(scales + 32 * p + 8 * half));
+                const __m128i odd = _mm_loadl_epi64((const __m128i *)(scales + 32 * p + 16 + 8 * half));
+                const __m256i sc_pairs = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(even, odd));   // (sc_2p, sc_2p+1) per lane
                 for (int m = 0; m < M; m++) {
-                    isum1[m] = _mm256_add_epi32(isum1[m], _mm256_mullo_epi32(sub1[m], scale));
-                    isum2[m] = _mm256_add_epi32(isum2[m], _mm256_mullo_epi32(sub2[m], scale));
+                    const __m256i products1 = _mm256_madd_epi16(sc_pairs, _mm256_set1_epi32(k_sum16_pair(a[m], s, 0, p)));
+                    const __m256i products2 = _mm256_madd_epi16(sc_pairs, _mm256_set1_epi32(k_sum16_pair(a[m], s, 1, p)));
+                    isum1[m] = _mm256_sub_epi32(isum1[m], _mm256_slli_epi32(products1, 5));
+                    isum2[m] = _mm256_sub_epi32(isum2[m], _mm256_slli_epi32(products2, 5));
                 }
             }
             const __m256 d = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->d_offset + 16 * half)));
