@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is present (the common case: a few dpkg queries).
 set -euo pipefail
 
-packages=(pkg-config libmicrohttpd-dev libjansson-dev libopenblas-dev zlib1g-dev qemu-user)
+packages=(pkg-config libmicrohttpd-dev libjansson-dev libopenblas-dev zlib1g-dev qemu-user libsimde-dev)
 
 missing=()
 for package in "${packages[@]}"; do

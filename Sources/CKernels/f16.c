@@ -2,7 +2,7 @@
 // F16C and AVX-512 instructions give the same bits as the portable conversion.
 #include "quant_layout.h"
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "simd_intrinsics.h"
 #endif
 
 static void f32_to_f16_portable(const float *source, uint16_t *destination, size_t count) {

@@ -5,7 +5,7 @@
 // Packed group layout: [K][16] values, lane n = row n, so a vector holds one k for 16 rows.
 #include "quant_layout.h"
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "simd_intrinsics.h"
 #endif
 
 EI_INLINE float float_weight(uint32_t type, const uint8_t *group, size_t index) {

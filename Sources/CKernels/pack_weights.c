@@ -160,15 +160,26 @@ static void write_nibble_run(uint8_t *dst, uint8_t *const q[EI_GROUP_ROWS], size
                 dst[64 * c + 4 * n + j] = (uint8_t)((q[n][first + 8 * c + j] & 0xF) | ((q[n][first + 8 * c + 4 + j] & 0xF) << 4));
 }
 
-// Bit `bit` of a 32-element run as 8 uint64 planes, `stride` bytes apart.
-static void write_bit_planes(uint8_t *dst, size_t stride, uint8_t *const q[EI_GROUP_ROWS], size_t first, int bit) {
-    for (int u = 0; u < 8; u++) {
-        uint64_t plane = 0;
+// Bit 4 of a 32-element run as a high-bit vector: lane n, byte j, bit u = bit 4 of q[n][first + 4u + j].
+static void write_high_bits(uint8_t *dst, uint8_t *const q[EI_GROUP_ROWS], size_t first) {
+    for (int n = 0; n < EI_GROUP_ROWS; n++)
+        for (int j = 0; j < 4; j++) {
+            uint8_t byte = 0;
+            for (int u = 0; u < 8; u++) byte |= (uint8_t)(((q[n][first + 4 * u + j] >> 4) & 1) << u);
+            dst[4 * n + j] = byte;
+        }
+}
+
+// Bits 4-5 of a 32-element run as two high-crumb vectors: vector v, lane n, byte j, bits 2k..2k+1
+// = bits 4..5 of q[n][first + 4(4v + k) + j].
+static void write_high_crumbs(uint8_t *dst, uint8_t *const q[EI_GROUP_ROWS], size_t first) {
+    for (int v = 0; v < 2; v++)
         for (int n = 0; n < EI_GROUP_ROWS; n++)
-            for (int j = 0; j < 4; j++)
-                plane |= (uint64_t)((q[n][first + 4 * u + j] >> bit) & 1) << (4 * n + j);
-        memcpy(dst + stride * u, &plane, 8);
-    }
+            for (int j = 0; j < 4; j++) {
+                uint8_t byte = 0;
+                for (int k = 0; k < 4; k++) byte |= (uint8_t)(((q[n][first + 4 * (4 * v + k) + j] >> 4) & 3) << (2 * k));
+                dst[64 * v + 4 * n + j] = byte;
+            }
 }
 
 static void pack_group(uint32_t type, const ei_layout *layout, const uint8_t *gguf_rows, size_t row_bytes,
@@ -200,7 +211,7 @@ static void pack_group(uint32_t type, const ei_layout *layout, const uint8_t *gg
                         memcpy(tile + 64 * u + 4 * n, q[n] + 32 * b + 4 * u, 4);
             } else {
                 write_nibble_run(tile, q, 32 * b);
-                if (layout->bits == 5) write_bit_planes(tile + 256, 8, q, 32 * b, 4);
+                if (layout->bits == 5) write_high_bits(tile + 256, q, 32 * b);
             }
             for (int n = 0; n < EI_GROUP_ROWS; n++) {
                 d[16 * b + n] = rows[n].d[b];
@@ -213,11 +224,8 @@ static void pack_group(uint32_t type, const ei_layout *layout, const uint8_t *gg
         uint8_t *tile = group + s * layout->tile_bytes;
         for (int r = 0; r < 8; r++) {
             write_nibble_run(tile + 256 * r, q, 256 * s + 32 * r);
-            if (layout->bits == 5) write_bit_planes(tile + layout->planes_offset + 64 * r, 8, q, 256 * s + 32 * r, 4);
-            if (layout->bits == 6) {
-                write_bit_planes(tile + layout->planes_offset + 128 * r, 16, q, 256 * s + 32 * r, 4);
-                write_bit_planes(tile + layout->planes_offset + 128 * r + 8, 16, q, 256 * s + 32 * r, 5);
-            }
+            if (layout->bits == 5) write_high_bits(tile + layout->planes_offset + 64 * r, q, 256 * s + 32 * r);
+            if (layout->bits == 6) write_high_crumbs(tile + layout->planes_offset + 128 * r, q, 256 * s + 32 * r);
         }
         uint16_t *d = (uint16_t *)(tile + layout->d_offset);
         for (int n = 0; n < EI_GROUP_ROWS; n++) {

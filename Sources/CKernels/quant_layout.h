@@ -10,8 +10,12 @@
 //   nibble run (4-bit low part), 4 lane vectors, 256 bytes:
 //     vector c (0..3), lane n, byte j (0..3) = q[n][8c + j] & 15  |  (q[n][8c + 4 + j] & 15) << 4
 //     so "unpacked vector" u = 2c + h (h = 0 low, 1 high nibbles) holds elements 4u..4u+3 of each row.
-//   bit planes (bit 4 for Q5, bits 4 and 5 for Q6_K), one uint64 per unpacked vector u:
-//     bit 4n + j = the plane's bit of q[n][4u + j]
+//   high-bit vector (Q5_0, Q5_1, Q5_K), 1 lane vector, 64 bytes:
+//     lane n, byte j, bit u (0..7) = bit 4 of q[n][4u + j]
+//   high-crumb vectors (Q6_K), 2 lane vectors, 128 bytes:
+//     vector v (0, 1), lane n, byte j, bits 2k..2k+1 = bits 4..5 of q[n][4u + j], u = 4v + k
+//   Both extract with one 16-bit shift and a mask per unpacked vector (the shifts never carry a
+//   wanted bit across a byte boundary).
 //   byte run (Q8_0), 8 lane vectors, 512 bytes: vector u, lane n, byte j = q[n][4u + j] (= int8 + 128)
 //
 // Activation elements 4u..4u+3 of a run are one 32-bit word, broadcast against unpacked vector u.
@@ -25,8 +29,13 @@
 
 #pragma clang fp contract(off)
 
+#if defined(EI_EMULATE_AVX512)   // see simd_intrinsics.h: compiled with -mavx2 -mfma -mf16c, AVX-512 from SIMDe
+#define EI_TARGET_AVX2
+#define EI_TARGET_AVX512
+#else
 #define EI_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define EI_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#endif
 #define EI_INLINE static inline __attribute__((always_inline))
 
 // ggml type ids (GGMLType raw values).
@@ -54,12 +63,12 @@ typedef enum { EI_FAMILY_NONE = 0, EI_FAMILY_Q32, EI_FAMILY_K, EI_FAMILY_FLOAT }
 // The packed layout of one weight type at one column count.
 //
 // 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), B = K / 32 blocks; one group is
-//   tiles  [B][tile_bytes]   nibble run (+ 8 bit planes, 64 bytes, for Q5) or byte run (Q8_0)
+//   tiles  [B][tile_bytes]   nibble run (+ high-bit vector for Q5) or byte run (Q8_0)
 //   d      [B][16] f16       at scale_offset;  m [B][16] f16 right after for Q4_1/Q5_1
 // K-quants, S = K / 256 superblocks; one group is tiles [S][tile_bytes], each tile
 //   Q4_K: nibble runs 8 × 256 | scales u8 [8][16] | mins int16 [4][16][2] | d f16 [16] | dmin f16 [16]
-//   Q5_K: nibble runs | planes u64 [64] | scales | mins | d | dmin
-//   Q6_K: nibble runs | planes u64 [64][2] (bit 4, bit 5) | scales int8 [16][16] | d f16 [16] | pad
+//   Q5_K: nibble runs | high-bit vectors [8] | scales | mins | d | dmin
+//   Q6_K: nibble runs | high-crumb vectors [8][2] | scales int8 [16][16] | d f16 [16] | pad
 //   (mins pairs: vector p, lane n holds m[2p], m[2p + 1] as int16, for vpdpwssd against Σq pairs)
 // Float types: one group is [K][16] values (f32, f16 or bf16), lane n = row n.
 typedef struct {

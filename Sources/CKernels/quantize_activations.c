@@ -1,52 +1,65 @@
-// fp32 activation rows -> 8-bit blocks matching the weight type (ei_activation_layout).
-//
-// Per block of 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) or 256 (K-quants) elements:
-//   amax = max |x|,  d = amax / 127,  id = d ? 1 / d : 0,  q = round_to_nearest_even(x · id)
-// plus the block sums the kernels need to apply the weight format's offset or mins. Every path
-// performs exactly these IEEE operations, so the quantized bytes are identical across ISAs.
+// fp32 activation rows -> two-term 8-bit blocks (ei_activation_layout), per block of 32
+// (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) or 256 (K-quants) elements:
+//   amax = max |x|;  if amax < 2^-100 the block is zero (d = 0, q1 = q2 = 0), else
+//   d = amax / 127,  id = 1 / d,  q1 = rne(x · id),  r = x - d · q1,  q2 = clamp(rne(r · (256 · id)), ±127)
+// plus the block sums the kernels need for the weight formats' offsets and mins. Every path
+// performs exactly these IEEE operations (rne: round to nearest even), so the quantized bytes are
+// identical across instruction sets.
 #include "quant_layout.h"
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "simd_intrinsics.h"
 #endif
 
+#define EI_SMALLEST_BLOCK_MAX 7.888609052210118e-31f   // 2^-100
+
 ei_activation_layout ei_activation_layout_for(uint32_t type, size_t column_count) {
-    ei_activation_layout result = {0, 0, 0, 0};
+    ei_activation_layout result = {0, 0, 0, 0, 0, 0, 0};
     ei_layout layout;
     if (!ei_layout_for(type, column_count, &layout) || layout.family == EI_FAMILY_FLOAT) return result;
-    size_t blocks = layout.block_count;
-    result.scale_offset = ei_round_up(column_count, 64);
-    result.sum_offset = result.scale_offset + ei_round_up(4 * blocks, 64);
-    size_t sum_bytes = layout.family == EI_FAMILY_Q32 ? 4 * blocks
-                     : layout.bits == 6 ? 4 * (column_count / 16) : 2 * (column_count / 32);
-    size_t end = result.sum_offset + ei_round_up(sum_bytes, 64);
-    if (layout.has_min) {
-        result.min_offset = end;
-        end += ei_round_up(4 * blocks, 64);
+    if (layout.family == EI_FAMILY_Q32) {
+        result = (ei_activation_layout){ 0, EI_Q32_ACTIVATION_BLOCK, EI_Q32_ACTIVATION_RESIDUAL, EI_Q32_ACTIVATION_SCALE,
+                                         EI_Q32_ACTIVATION_SUM, EI_Q32_ACTIVATION_MIN, 0 };
+    } else {
+        result = (ei_activation_layout){ 0, EI_K_ACTIVATION_BLOCK, EI_K_ACTIVATION_RESIDUAL, EI_K_ACTIVATION_SCALE,
+                                         EI_K_ACTIVATION_SUM32, 0, EI_K_ACTIVATION_SUM16 };
     }
-    result.row_bytes = end;
+    result.row_bytes = ei_round_up(layout.block_count * result.block_bytes, 64);
     return result;
 }
 
-// Block sums written after the quants of one block of `count` elements (q already stored).
-static void write_sums(const ei_layout *layout, const ei_activation_layout *al, uint8_t *row, size_t block,
-                       const int8_t *q, float d) {
+// d and 1/d of a block from its max |x|.
+EI_INLINE void block_scale(float amax, float *d, float *inverse) {
+    if (!(amax >= EI_SMALLEST_BLOCK_MAX)) { *d = 0.0f; *inverse = 0.0f; return; }
+    *d = amax / 127.0f;
+    *inverse = 1.0f / *d;
+}
+
+static int32_t sum_int8(const int8_t *q, int count) {
+    int32_t sum = 0;
+    for (int i = 0; i < count; i++) sum += q[i];
+    return sum;
+}
+
+static void store_i16(uint8_t *p, int32_t value) { int16_t narrow = (int16_t)value; memcpy(p, &narrow, 2); }
+
+// Scale and block sums of one block whose quants q1, q2 are already stored.
+static void write_block_parameters(const ei_layout *layout, const ei_activation_layout *al, uint8_t *block, float d) {
+    const int8_t *q1 = (const int8_t *)block, *q2 = (const int8_t *)(block + al->residual_offset);
+    memcpy(block + al->scale_offset, &d, 4);
     if (layout->family == EI_FAMILY_Q32) {
-        int32_t sum = 0;
-        for (int i = 0; i < 32; i++) sum += q[i];
-        ((int32_t *)(row + al->sum_offset))[block] = -layout->offset * sum;
-        if (layout->has_min) ((float *)(row + al->min_offset))[block] = d * (float)sum;
-    } else if (layout->bits == 6) {
-        for (int j = 0; j < 16; j++) {
-            int32_t sum = 0;
-            for (int i = 0; i < 16; i++) sum += q[16 * j + i];
-            ((int32_t *)(row + al->sum_offset))[16 * block + (size_t)j] = -32 * sum;
-        }
-    } else {
-        for (int j = 0; j < 8; j++) {
-            int32_t sum = 0;
-            for (int i = 0; i < 32; i++) sum += q[32 * j + i];
-            ((int16_t *)(row + al->sum_offset))[8 * block + (size_t)j] = (int16_t)sum;
-        }
+        int32_t sum = 256 * sum_int8(q1, 32) + sum_int8(q2, 32);
+        float scaled = (d * 0.00390625f) * (float)sum;
+        memcpy(block + al->sum_offset, &sum, 4);
+        memcpy(block + al->min_offset, &scaled, 4);
+        return;
+    }
+    for (int j = 0; j < 8; j++) {
+        store_i16(block + al->sum_offset + 2 * (size_t)j, sum_int8(q1 + 32 * j, 32));
+        store_i16(block + al->sum_offset + 16 + 2 * (size_t)j, sum_int8(q2 + 32 * j, 32));
+    }
+    for (int j = 0; j < 16; j++) {
+        store_i16(block + al->sum16_offset + 2 * (size_t)j, sum_int8(q1 + 16 * j, 16));
+        store_i16(block + al->sum16_offset + 32 + 2 * (size_t)j, sum_int8(q2 + 16 * j, 16));
     }
 }
 
@@ -54,16 +67,24 @@ static void quantize_row_portable(const ei_layout *layout, const ei_activation_l
     size_t n = layout->block_elements;
     for (size_t b = 0; b < layout->block_count; b++) {
         const float *xb = x + n * b;
-        int8_t *q = (int8_t *)row + n * b;
+        uint8_t *block = row + al->block_bytes * b;
+        int8_t *q1 = (int8_t *)block, *q2 = (int8_t *)(block + al->residual_offset);
         float amax = 0.0f;
         for (size_t i = 0; i < n; i++) {
             float a = fabsf(xb[i]);
             amax = a > amax ? a : amax;
         }
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        for (size_t i = 0; i < n; i++) q[i] = (int8_t)lrintf(xb[i] * id);
-        ((float *)(row + al->scale_offset))[b] = d;
-        write_sums(layout, al, row, b, q, d);
+        float d, id;
+        block_scale(amax, &d, &id);
+        const float id256 = id * 256.0f;
+        for (size_t i = 0; i < n; i++) {
+            long first = lrintf(xb[i] * id);
+            float residual = xb[i] - d * (float)first;
+            long second = lrintf(residual * id256);
+            q1[i] = (int8_t)first;
+            q2[i] = (int8_t)(second > 127 ? 127 : second < -127 ? -127 : second);
+        }
+        write_block_parameters(layout, al, block, d);
     }
 }
 
@@ -72,44 +93,58 @@ EI_TARGET_AVX2 static void quantize_row_avx2(const ei_layout *layout, const ei_a
     size_t n = layout->block_elements;
     const __m256 sign = _mm256_set1_ps(-0.0f);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i limit = _mm256_set1_epi8(-127);
     for (size_t b = 0; b < layout->block_count; b++) {
         const float *xb = x + n * b;
-        int8_t *q = (int8_t *)row + n * b;
+        uint8_t *block = row + al->block_bytes * b;
+        int8_t *q1 = (int8_t *)block, *q2 = (int8_t *)(block + al->residual_offset);
         __m256 vmax = _mm256_setzero_ps();
         for (size_t i = 0; i < n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + i)));
         __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
         m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-        float amax = _mm_cvtss_f32(m4);
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        const __m256 vid = _mm256_set1_ps(id);
+        float d, id;
+        block_scale(_mm_cvtss_f32(m4), &d, &id);
+        const __m256 vd = _mm256_set1_ps(d), vid = _mm256_set1_ps(id), vid256 = _mm256_set1_ps(id * 256.0f);
         for (size_t i = 0; i < n; i += 32) {
-            __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + i), vid));
-            __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + i + 8), vid));
-            __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + i + 16), vid));
-            __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + i + 24), vid));
-            __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
-            _mm256_storeu_si256((__m256i *)(q + i), _mm256_permutevar8x32_epi32(packed, order));
+            __m256i first[4], second[4];
+            for (int k = 0; k < 4; k++) {
+                __m256 v = _mm256_loadu_ps(xb + i + 8 * k);
+                first[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v, vid));
+                __m256 residual = _mm256_sub_ps(v, _mm256_mul_ps(vd, _mm256_cvtepi32_ps(first[k])));
+                second[k] = _mm256_cvtps_epi32(_mm256_mul_ps(residual, vid256));
+            }
+            // Saturating packs keep 32-bit order per 128-bit lane; the permute restores it.
+            __m256i packed1 = _mm256_packs_epi16(_mm256_packs_epi32(first[0], first[1]), _mm256_packs_epi32(first[2], first[3]));
+            __m256i packed2 = _mm256_packs_epi16(_mm256_packs_epi32(second[0], second[1]), _mm256_packs_epi32(second[2], second[3]));
+            _mm256_storeu_si256((__m256i *)(q1 + i), _mm256_permutevar8x32_epi32(packed1, order));
+            _mm256_storeu_si256((__m256i *)(q2 + i), _mm256_max_epi8(_mm256_permutevar8x32_epi32(packed2, order), limit));
         }
-        ((float *)(row + al->scale_offset))[b] = d;
-        write_sums(layout, al, row, b, q, d);
+        write_block_parameters(layout, al, block, d);
     }
 }
 
 EI_TARGET_AVX512 static void quantize_row_avx512(const ei_layout *layout, const ei_activation_layout *al, const float *x, uint8_t *row) {
     size_t n = layout->block_elements;
+    const __m128i limit = _mm_set1_epi8(-127);
     for (size_t b = 0; b < layout->block_count; b++) {
         const float *xb = x + n * b;
-        int8_t *q = (int8_t *)row + n * b;
+        uint8_t *block = row + al->block_bytes * b;
+        int8_t *q1 = (int8_t *)block, *q2 = (int8_t *)(block + al->residual_offset);
         __m512 vmax = _mm512_setzero_ps();
         for (size_t i = 0; i < n; i += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(xb + i)));
-        float amax = _mm512_reduce_max_ps(vmax);
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        const __m512 vid = _mm512_set1_ps(id);
-        for (size_t i = 0; i < n; i += 16)
-            _mm_storeu_si128((__m128i *)(q + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + i), vid))));
-        ((float *)(row + al->scale_offset))[b] = d;
-        write_sums(layout, al, row, b, q, d);
+        float d, id;
+        block_scale(_mm512_reduce_max_ps(vmax), &d, &id);
+        const __m512 vd = _mm512_set1_ps(d), vid = _mm512_set1_ps(id), vid256 = _mm512_set1_ps(id * 256.0f);
+        for (size_t i = 0; i < n; i += 16) {
+            __m512 v = _mm512_loadu_ps(xb + i);
+            __m512i first = _mm512_cvtps_epi32(_mm512_mul_ps(v, vid));
+            __m512 residual = _mm512_sub_ps(v, _mm512_mul_ps(vd, _mm512_cvtepi32_ps(first)));
+            __m512i second = _mm512_cvtps_epi32(_mm512_mul_ps(residual, vid256));
+            _mm_storeu_si128((__m128i *)(q1 + i), _mm512_cvtepi32_epi8(first));
+            _mm_storeu_si128((__m128i *)(q2 + i), _mm_max_epi8(_mm512_cvtsepi32_epi8(second), limit));
+        }
+        write_block_parameters(layout, al, block, d);
     }
 }
 #endif

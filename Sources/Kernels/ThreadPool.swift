@@ -9,6 +9,10 @@ import Synchronization
 /// and then sleep. Tasks are handed out dynamically, but a task's result never depends on which
 /// thread runs it, so outputs are deterministic.
 ///
+/// A job ends when its tasks are done. Workers *join* a job before taking tasks, and the caller
+/// waits only for workers that joined: a worker the OS has descheduled (more runnable threads
+/// than cores) does not hold every job up; when it runs again it finds the job closed and skips it.
+///
 /// Only one thread at a time may submit jobs (the engine thread owns the pool).
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
@@ -17,13 +21,17 @@ public final class ThreadPool: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     /// Next task index to hand out in the current job.
     private let nextTask = Atomic<Int>(0)
-    /// Workers that finished the current job.
-    private let finishedWorkers = Atomic<Int>(0)
+    /// Bit w - 1: worker w joined the current job; `closedBit`: the job takes no more workers.
+    private let joined = Atomic<UInt64>(0)
+    /// Bit w - 1: worker w finished its part of the current job.
+    private let finished = Atomic<UInt64>(0)
+    private static let closedBit: UInt64 = 1 << 63
     private let sleepingWorkers = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
+    private let exitedWorkers = Atomic<Int>(0)
     private let wakeUp = NSCondition()
 
-    // The current job; written by the submitting thread before `generation` is released.
+    // The current job; written by the submitting thread before `joined` is reset (release).
     private var taskCount = 0
     private var job: ((Int, Int) -> Void)?
 
@@ -31,10 +39,11 @@ public final class ThreadPool: @unchecked Sendable {
     private let spinLimit = 20_000
     private var threads: [Thread] = []
 
-    /// - Parameter threadCount: total threads including the caller (≥ 1).
+    /// - Parameter threadCount: total threads including the caller (1...64).
     public init(threadCount: Int) {
-        precondition(threadCount >= 1, "a thread pool needs at least one thread")
+        precondition((1...64).contains(threadCount), "a thread pool needs 1 to 64 threads")
         self.threadCount = threadCount
+        joined.store(Self.closedBit, ordering: .relaxed)
         for index in 1..<threadCount {
             let thread = Thread { [unowned(unsafe) self] in self.workerLoop(index) }
             thread.name = "entropyinfer-worker-\(index)"
@@ -45,12 +54,11 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     deinit {
-        finishedWorkers.store(0, ordering: .sequentiallyConsistent)
         shuttingDown.store(true, ordering: .sequentiallyConsistent)
         generation.add(1, ordering: .sequentiallyConsistent)
         wakeUp.lock(); wakeUp.broadcast(); wakeUp.unlock()
         // Workers hold `unowned(unsafe) self`; wait for them to leave before memory goes away.
-        while finishedWorkers.load(ordering: .acquiring) != -(threadCount - 1) { ei_cpu_relax() }
+        while exitedWorkers.load(ordering: .acquiring) != threadCount - 1 { sched_yield() }
     }
 
     /// Runs `body(task)` for every task in `0..<taskCount`, spread over the pool; returns when all
@@ -71,16 +79,17 @@ public final class ThreadPool: @unchecked Sendable {
             self.job = escapable
             self.taskCount = taskCount
             nextTask.store(0, ordering: .relaxed)
-            finishedWorkers.store(0, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
-            if sleepingWorkers.load(ordering: .acquiring) > 0 {
+            finished.store(0, ordering: .relaxed)
+            joined.store(0, ordering: .releasing)            // open: publishes job, taskCount, counters
+            generation.add(1, ordering: .sequentiallyConsistent)
+            if sleepingWorkers.load(ordering: .sequentiallyConsistent) > 0 {
                 wakeUp.lock(); wakeUp.broadcast(); wakeUp.unlock()
             }
             drainTasks(escapable, taskCount, thread: 0)
-            // Workers normally finish within microseconds; if one was descheduled (an
-            // oversubscribed machine), yield the CPU instead of spinning through its time slice.
+            // Close the job; wait for the workers that joined it to finish their tasks.
+            let participants = joined.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing).oldValue
             var spins = 0
-            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 {
+            while finished.load(ordering: .acquiring) != participants {
                 spins += 1
                 if spins < 2_000 { ei_cpu_relax() } else { sched_yield() }
             }
@@ -112,10 +121,23 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Joins the open job unless it is closed or this worker already took part.
+    private func join(_ bit: UInt64) -> Bool {
+        var state = joined.load(ordering: .acquiring)
+        while state & (Self.closedBit | bit) == 0 {
+            let (exchanged, original) = joined.compareExchange(expected: state, desired: state | bit,
+                                                               ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            state = original
+        }
+        return false
+    }
+
     private func workerLoop(_ index: Int) {
+        let bit: UInt64 = 1 << UInt64(index - 1)
         var seen = 0
         while true {
-            // Wait for a new job: spin, then sleep.
+            // Wait for a new job: spin (yielding now and then), then sleep.
             var spins = 0
             var current = generation.load(ordering: .acquiring)
             while current == seen {
@@ -135,12 +157,15 @@ public final class ThreadPool: @unchecked Sendable {
             }
             seen = current
             if shuttingDown.load(ordering: .acquiring) {
-                finishedWorkers.subtract(1, ordering: .releasing)
-                // Mark exit: the deinit waits for -(threadCount - 1).
+                exitedWorkers.add(1, ordering: .releasing)
                 return
             }
-            if let job { drainTasks(job, taskCount, thread: index) }
-            finishedWorkers.add(1, ordering: .releasing)
+            if join(bit) {
+                // Joined: the job, its task count and counters are those of the open job, and the
+                // submitter waits for this worker's bit in `finished` before closing it down.
+                if let job { drainTasks(job, taskCount, thread: index) }
+                finished.bitwiseOr(bit, ordering: .releasing)
+            }
         }
     }
 }

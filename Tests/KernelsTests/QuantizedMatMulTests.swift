@@ -135,6 +135,27 @@ import Testing
         }
     }
 
+    /// Two-term activations keep small values next to an outlier: |x - (d·q1 + d/256·q2)| ≤ d/512,
+    /// or ≤ d/256 where q2 clamps at ±127 (single 8-bit terms would round 0.01 next to 100 to zero).
+    /// Blocks below 2^-100 are zero.
+    @Test func twoTermActivationsResolveOutlierBlocks() {
+        var input = [Float](repeating: 0.01, count: 64)
+        input[5] = 100
+        for i in 32..<64 { input[i] = 1e-31 * Float(i - 31) }   // max 3.2e-30: above 2^-100
+        input[40] = -0.5e-30
+        var tiny = [Float](repeating: 1e-32, count: 32)          // max below 2^-100: all zero
+        for isa in KernelISA.available {
+            let row = ActivationQuantization.quantize(type: .q8_0, input: input, rowCount: 1, columnCount: 64, isa: isa)![0]
+            for k in 0..<64 {
+                let d = Double(row.scales[k / 32]), clamped = abs(row.residuals[k]) == 127
+                #expect(abs(row.value(k) - Double(input[k])) <= d / (clamped ? 256 : 512) * 1.0001, "[\(isa)] element \(k)")
+            }
+            #expect(abs(row.value(0) - 0.01) < 0.001, "[\(isa)] 0.01 survives next to 100")
+            let zero = ActivationQuantization.quantize(type: .q4_0, input: &tiny, rowCount: 1, columnCount: 32, isa: isa)![0]
+            #expect(zero.scales == [0] && zero.quants.allSatisfy { $0 == 0 } && zero.residuals.allSatisfy { $0 == 0 }, "[\(isa)]")
+        }
+    }
+
     @Test func unsupportedTypesAndShapesThrowClearErrors() {
         let bytes = [UInt8](repeating: 0, count: 1024)
         bytes.withUnsafeBytes { raw in

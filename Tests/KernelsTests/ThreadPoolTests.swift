@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Kernels
 import Synchronization
@@ -41,5 +42,36 @@ import Testing
             if round % 5000 == 0 { usleep(5000) }  // let workers fall asleep, then wake them
         }
         #expect(total.load(ordering: .relaxed) == 80_000)
+    }
+}
+
+@Suite struct ThreadPoolLateWorkerTests {
+    /// Jobs complete (every task exactly once, results visible to the caller) even when workers join
+    /// late or not at all: a job waits only for the workers that joined it.
+    @Test func jobsCompleteWhileWorkersAreBusyElsewhere() {
+        let pool = ThreadPool(threadCount: 4)   // more threads than this machine may give us
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: 64)
+        defer { hits.deallocate() }
+        for round in 0..<5_000 {
+            hits.initialize(repeating: 0)
+            pool.run(tasks: 64) { task, _ in hits[task] += 1 }
+            if !hits.allSatisfy({ $0 == 1 }) {
+                Issue.record("round \(round): tasks ran \(hits.filter { $0 != 1 }.count) times wrong")
+                return
+            }
+            if round % 1_000 == 0 { usleep(2_000) }
+        }
+        // Thread indices stay in range and no two tasks run on one thread at once.
+        let busy = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4)
+        defer { busy.deallocate() }
+        busy.initialize(repeating: 0)
+        let overlaps = Atomic<Int>(0)
+        pool.run(tasks: 400) { _, thread in
+            busy[thread] += 1
+            if busy[thread] != 1 { overlaps.add(1, ordering: .relaxed) }
+            for _ in 0..<100 { ei_cpu_relax() }
+            busy[thread] -= 1
+        }
+        #expect(overlaps.load(ordering: .relaxed) == 0)
     }
 }

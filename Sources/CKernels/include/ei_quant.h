@@ -15,14 +15,38 @@
 /// Output rows interleaved per packed group (one 32-bit lane of a 512-bit vector each).
 #define EI_GROUP_ROWS 16
 
-/// Where the parts of one quantized activation row sit (byte offsets from the row start).
+/// Activations are quantized in two 8-bit terms per block: x ≈ d · q1 + (d / 256) · q2, q1 the
+/// usual 8-bit quant (d = max|x| / 127) and q2 its rounding residual (|error| ≤ d/512, d/256 where
+/// q2 clamps at ±127). The pair is exact to about 16 bits (single 8-bit activations lose ~0.003 nats of KL per token on SmolLM2: outlier channels),
+/// and both terms run through the same u8×s8 integer dot products.
+///
+/// Where the parts of one quantized activation row sit. A row is a sequence of blocks (32 elements
+/// for Q4_0..Q8_0, 256 for K-quants), each holding its quants followed by its parameters, so a
+/// kernel walks one pointer per row. The layout depends only on the family, so one quantized input
+/// serves every weight type of that family:
+///   32-blocks: [int8 q1[32] | int8 q2[32] | float d | int32 S = 256 Σq1 + Σq2 | float (d/256) · S | pad]   80 bytes
+///   K-quants:  [int8 q1[256] | int8 q2[256] | float d | pad | int16 Σq1 per 32 [8] | Σq2 per 32 [8]
+///               | Σq1 per 16 [16] | Σq2 per 16 [16]]                                                     624 bytes
 typedef struct {
     size_t row_bytes;     ///< stride between rows, a multiple of 64; 0 for float weight types
-    size_t scale_offset;  ///< float d[blocks]: the activation block scales
-    size_t sum_offset;    ///< 32-blocks: int32 corr[blocks] = -offset * Σq;  Q4_K/Q5_K: int16 Σq per 32;
-                          ///< Q6_K: int32 -32 * Σq per 16
-    size_t min_offset;    ///< Q4_1/Q5_1: float d * Σq per block; otherwise unused (0)
+    size_t block_bytes;   ///< stride between blocks within a row
+    size_t residual_offset; ///< int8 q2 within a block
+    size_t scale_offset;  ///< float d within a block
+    size_t sum_offset;    ///< 32-blocks: int32 S; K-quants: int16 Σq1 per 32 (Σq2 per 32 follows)
+    size_t min_offset;    ///< 32-blocks: float (d/256) · S
+    size_t sum16_offset;  ///< K-quants: int16 Σq1 per 16 (Σq2 per 16 follows)
 } ei_activation_layout;
+
+#define EI_Q32_ACTIVATION_BLOCK 80
+#define EI_Q32_ACTIVATION_RESIDUAL 32
+#define EI_Q32_ACTIVATION_SCALE 64
+#define EI_Q32_ACTIVATION_SUM 68
+#define EI_Q32_ACTIVATION_MIN 72
+#define EI_K_ACTIVATION_BLOCK 624
+#define EI_K_ACTIVATION_RESIDUAL 256
+#define EI_K_ACTIVATION_SCALE 512
+#define EI_K_ACTIVATION_SUM32 528
+#define EI_K_ACTIVATION_SUM16 560
 
 /// Bytes of the packed form of a (row_count, column_count) matrix of `ggml_type`, or 0 when the
 /// type is unsupported or column_count is not a multiple of its block size.
@@ -36,7 +60,7 @@ int ei_pack_weight_groups(uint32_t ggml_type, const void *gguf_rows, size_t row_
                            void *packed, size_t group_begin, size_t group_end);
 
 /// The quantized activation layout multiplying `ggml_type` weights needs; row_bytes == 0 means
-/// the kernel reads the fp32 input directly.
+/// the kernel reads the fp32 input directly. Types of one family share a layout (and its rows).
 ei_activation_layout ei_activation_layout_for(uint32_t ggml_type, size_t column_count);
 
 /// Quantizes fp32 rows [row_begin, row_end) of `input` ((rows, column_count) fp32, row-major) into

@@ -15,38 +15,50 @@ public enum ActivationQuantization {
         ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer)
         return (0..<rowCount).map { row in
             let base = buffer + row * layout.row_bytes
-            let quants = (0..<columnCount).map { base.load(fromByteOffset: $0, as: Int8.self) }
-            let scales = (0..<columnCount / blockSize).map { base.load(fromByteOffset: layout.scale_offset + 4 * $0, as: Float.self) }
-            return MatMulReference.QuantizedRow(quants: quants, scales: scales, blockSize: blockSize)
+            let quants = (0..<columnCount).map {
+                base.load(fromByteOffset: $0 / blockSize * layout.block_bytes + $0 % blockSize, as: Int8.self)
+            }
+            let residuals = (0..<columnCount).map {
+                base.load(fromByteOffset: $0 / blockSize * layout.block_bytes + layout.residual_offset + $0 % blockSize, as: Int8.self)
+            }
+            let scales = (0..<columnCount / blockSize).map {
+                base.loadUnaligned(fromByteOffset: $0 * layout.block_bytes + layout.scale_offset, as: Float.self)
+            }
+            return MatMulReference.QuantizedRow(quants: quants, residuals: residuals, scales: scales, blockSize: blockSize)
         }
     }
 
-    /// The block sums the C quantizer stored for row `row`, in the form the kernels use:
-    /// 32-blocks: -offset · Σq per block; Q4_K/Q5_K: Σq per 32; Q6_K: -32 · Σq per 16.
+    /// The block sums the C quantizer stored for one row: 32-blocks: S = 256·Σq1 + Σq2 per block;
+    /// K-quants: Σq1 per 32, Σq2 per 32, Σq1 per 16, Σq2 per 16 (per superblock, concatenated).
     public static func storedSums(type: GGMLType, input: UnsafePointer<Float>, columnCount: Int, isa: KernelISA) -> [Int] {
         let layout = ei_activation_layout_for(type.rawValue, columnCount)
         guard layout.row_bytes > 0 else { return [] }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.row_bytes, alignment: 64)
         defer { buffer.deallocate() }
         ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer)
-        let sums = buffer + layout.sum_offset
-        switch type {
-        case .q4_K, .q5_K: return (0..<columnCount / 32).map { Int(sums.load(fromByteOffset: 2 * $0, as: Int16.self)) }
-        case .q6_K: return (0..<columnCount / 16).map { Int(sums.load(fromByteOffset: 4 * $0, as: Int32.self)) }
-        default: return (0..<columnCount / 32).map { Int(sums.load(fromByteOffset: 4 * $0, as: Int32.self)) }
+        if layout.sum16_offset == 0 {
+            return (0..<columnCount / 32).map { Int(buffer.loadUnaligned(fromByteOffset: $0 * layout.block_bytes + layout.sum_offset, as: Int32.self)) }
+        }
+        return (0..<columnCount / 256).flatMap { block -> [Int] in
+            let base = block * layout.block_bytes
+            let per32 = (0..<16).map { Int(buffer.loadUnaligned(fromByteOffset: base + layout.sum_offset + 2 * $0, as: Int16.self)) }
+            let per16 = (0..<32).map { Int(buffer.loadUnaligned(fromByteOffset: base + layout.sum16_offset + 2 * $0, as: Int16.self)) }
+            return per32 + per16
         }
     }
 
     /// The sums `storedSums` must hold, from a reference quantized row.
     public static func expectedSums(type: GGMLType, _ row: MatMulReference.QuantizedRow) -> [Int] {
         let count = row.quants.count
-        switch type {
-        case .q4_K, .q5_K: return (0..<count / 32).map { row.sum(32 * $0, 32) }
-        case .q6_K: return (0..<count / 16).map { -32 * row.sum(16 * $0, 16) }
-        case .q4_0: return (0..<count / 32).map { -8 * row.sum(32 * $0, 32) }
-        case .q5_0: return (0..<count / 32).map { -16 * row.sum(32 * $0, 32) }
-        case .q8_0: return (0..<count / 32).map { -128 * row.sum(32 * $0, 32) }
-        default: return (0..<count / 32).map { _ in 0 }
+        if row.blockSize == 32 {
+            return (0..<count / 32).map { 256 * row.sum(32 * $0, 32) + row.residualSum(32 * $0, 32) }
+        }
+        return (0..<count / 256).flatMap { block -> [Int] in
+            let first32 = (0..<8).map { row.sum(256 * block + 32 * $0, 32) }
+            let second32 = (0..<8).map { row.residualSum(256 * block + 32 * $0, 32) }
+            let first16 = (0..<16).map { row.sum(256 * block + 16 * $0, 16) }
+            let second16 = (0..<16).map { row.residualSum(256 * block + 16 * $0, 16) }
+            return first32 + second32 + first16 + second16
         }
     }
 }

@@ -16,32 +16,62 @@ public enum MatMulReference {
         }
     }
 
-    /// An activation row quantized as the kernels quantize it.
+    /// An activation row quantized as the kernels quantize it: x ≈ d · q1 + (d / 256) · q2 per block.
     public struct QuantizedRow: Equatable, Sendable {
-        /// (K) int8 quants.
+        /// (K) int8 first terms q1.
         public var quants: [Int8]
-        /// (K / blockSize) scales: x ≈ scale · quant.
+        /// (K) int8 residual terms q2, in [-127, 127].
+        public var residuals: [Int8]
+        /// (K / blockSize) scales d.
         public var scales: [Float]
         public var blockSize: Int
 
-        /// Σ quants over elements [start, start + count).
+        /// Σ q1 over elements [start, start + count).
         public func sum(_ start: Int, _ count: Int) -> Int {
             var total = 0
             for i in start..<start + count { total += Int(quants[i]) }
             return total
         }
+
+        /// Σ q2 over elements [start, start + count).
+        public func residualSum(_ start: Int, _ count: Int) -> Int {
+            var total = 0
+            for i in start..<start + count { total += Int(residuals[i]) }
+            return total
+        }
+
+        /// The activation value the kernels multiply: d · q1 + (d / 256) · q2 (in Double).
+        public func value(_ index: Int) -> Double {
+            let d = Double(scales[index / blockSize])
+            return d * Double(quants[index]) + d / 256 * Double(residuals[index])
+        }
     }
 
-    /// Per block: amax = max|x|, d = amax / 127, id = d ≠ 0 ? 1 / d : 0, q = round_to_nearest_even(x · id).
+    /// Blocks whose max |x| is below this are all zero.
+    public static let smallestBlockMax: Float = 0x1p-100
+
+    /// Per block: amax = max|x|; if amax < 2^-100 all zero; else d = amax / 127, id = 1 / d,
+    /// q1 = rne(x · id), r = x - d · q1, q2 = clamp(rne(r · (256 · id)), ±127) (rne: round to nearest even).
     public static func quantize(_ x: UnsafePointer<Float>, count: Int, blockSize: Int) -> QuantizedRow {
-        var row = QuantizedRow(quants: [Int8](repeating: 0, count: count), scales: [], blockSize: blockSize)
+        var row = QuantizedRow(quants: [Int8](repeating: 0, count: count), residuals: [Int8](repeating: 0, count: count),
+                               scales: [], blockSize: blockSize)
         for block in 0..<count / blockSize {
             let start = block * blockSize
             var amax: Float = 0
             for i in start..<start + blockSize { amax = max(amax, abs(x[i])) }
-            let d = amax / 127
-            let inverse: Float = d != 0 ? 1 / d : 0
-            for i in start..<start + blockSize { row.quants[i] = Int8((x[i] * inverse).rounded(.toNearestOrEven)) }
+            var d: Float = 0, inverse: Float = 0
+            if amax >= smallestBlockMax {
+                d = amax / 127
+                inverse = 1 / d
+            }
+            let inverse256 = inverse * 256
+            for i in start..<start + blockSize {
+                let first = (x[i] * inverse).rounded(.toNearestOrEven)
+                let residual = x[i] - d * first
+                let second = (residual * inverse256).rounded(.toNearestOrEven)
+                row.quants[i] = Int8(first)
+                row.residuals[i] = Int8(max(-127, min(127, second)))
+            }
             row.scales.append(d)
         }
         return row
@@ -90,7 +120,7 @@ public enum MatMulReference {
     }
 
     /// How far the quantized result of output (m, n) may lie from `dequantized`: activation rounding
-    /// (|x - d·q| ≤ d/2 per element) plus float rounding slack.
+    /// (|x - (d·q1 + d/256·q2)| ≤ d/512 per element, up to clamping) plus float rounding slack.
     public static func activationErrorBound(type: GGMLType, weights: UnsafeRawPointer, columnCount: Int, row n: Int,
                                             input x: UnsafePointer<Float>) -> Float {
         let rowBytes = type.byteCount(elements: columnCount)!
@@ -100,9 +130,9 @@ public enum MatMulReference {
         var rounding: Double = 0, magnitude: Double = 0
         for k in 0..<columnCount {
             magnitude += Double(abs(w[k])) * Double(abs(x[k]))
-            if let quantized { rounding += Double(abs(w[k])) * Double(quantized.scales[k / quantized.blockSize]) / 2 }
+            if let quantized { rounding += Double(abs(w[k])) * abs(quantized.value(k) - Double(x[k])) }
         }
-        return Float(rounding * 1.001 + 2e-5 * (magnitude + rounding) + 1e-30)
+        return Float(rounding * 1.001 + 4e-6 * magnitude + 1e-30)
     }
 }
 
@@ -176,32 +206,47 @@ struct DecodedRow {
     /// The kernels' per-output arithmetic against one quantized activation row.
     func dot(_ a: MatMulReference.QuantizedRow) -> Float {
         var acc: Float = 0
-        func integerDot(_ start: Int, _ count: Int) -> Int {
+        func integerDot(_ terms: [Int8], _ start: Int, _ count: Int) -> Int {
             var sum = 0
-            for e in start..<start + count { sum += weights[e] * Int(a.quants[e]) }
+            for e in start..<start + count { sum += weights[e] * Int(terms[e]) }
             return sum
         }
         switch type {
         case .q4_0, .q5_0, .q8_0, .q4_1, .q5_1:
             for block in 0..<weights.count / 32 {
-                acc = acc.addingProduct(Float(integerDot(32 * block, 32)), d[block] * a.scales[block])
-                if !m.isEmpty { acc = acc.addingProduct(m[block], a.scales[block] * Float(a.sum(32 * block, 32))) }
+                // One integer over both terms: Σ w · (256·q1 + q2); scale d / 256.
+                let isum = 256 * integerDot(a.quants, 32 * block, 32) + integerDot(a.residuals, 32 * block, 32)
+                let scale = a.scales[block] * 0x1p-8
+                acc = acc.addingProduct(Float(isum), d[block] * scale)
+                if !m.isEmpty {
+                    let total = 256 * a.sum(32 * block, 32) + a.residualSum(32 * block, 32)
+                    acc = acc.addingProduct(m[block], scale * Float(total))
+                }
             }
         case .q4_K, .q5_K:
             for block in 0..<weights.count / 256 {
-                var isum = 0, msum = 0
+                var first = 0, second = 0, msum = 0
                 for j in 0..<8 {
-                    isum += subScales[8 * block + j] * integerDot(256 * block + 32 * j, 32)
-                    msum += subMins[8 * block + j] * a.sum(256 * block + 32 * j, 32)
+                    let start = 256 * block + 32 * j
+                    first += subScales[8 * block + j] * integerDot(a.quants, start, 32)
+                    second += subScales[8 * block + j] * integerDot(a.residuals, start, 32)
+                    msum += subMins[8 * block + j] * (256 * a.sum(start, 32) + a.residualSum(start, 32))
                 }
-                acc = acc.addingProduct(Float(isum), d[block] * a.scales[block])
-                acc = acc.addingProduct(-Float(msum), m[block] * a.scales[block])
+                let scale = a.scales[block], scale256 = a.scales[block] * 0x1p-8
+                acc = acc.addingProduct(Float(first), d[block] * scale)
+                acc = acc.addingProduct(Float(second), d[block] * scale256)
+                acc = acc.addingProduct(-Float(msum), m[block] * scale256)
             }
         case .q6_K:
             for block in 0..<weights.count / 256 {
-                var isum = 0
-                for j in 0..<16 { isum += subScales[16 * block + j] * integerDot(256 * block + 16 * j, 16) }
-                acc = acc.addingProduct(Float(isum), d[block] * a.scales[block])
+                var first = 0, second = 0
+                for j in 0..<16 {
+                    let start = 256 * block + 16 * j
+                    first += subScales[16 * block + j] * integerDot(a.quants, start, 16)
+                    second += subScales[16 * block + j] * integerDot(a.residuals, start, 16)
+                }
+                acc = acc.addingProduct(Float(first), d[block] * a.scales[block])
+                acc = acc.addingProduct(Float(second), d[block] * (a.scales[block] * 0x1p-8))
             }
         default:
             preconditionFailure("no integer dot for \(type)")
