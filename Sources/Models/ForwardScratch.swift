@@ -19,6 +19,9 @@ final class ForwardScratch: @unchecked Sendable {
     var rope: UnsafeMutablePointer<Float> = .allocate(capacity: 1)         // (tokens, ropeDims/2, 2)
     var positions: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)    // (tokens)
     let matmul = MatMulScratch()
+    /// Output lists of the grouped multiplies, kept so decode steps allocate nothing.
+    var queryKeyValueOutputs: [UnsafeMutablePointer<Float>] = []
+    var gateUpOutputs: [UnsafeMutablePointer<Float>] = []
 
     init(config: ModelConfig) {
         self.config = config
@@ -46,6 +49,8 @@ final class ForwardScratch: @unchecked Sendable {
         up = make(config.feedForwardSize)
         rope = make(config.rope.dimensionCount)
         positions = .allocate(capacity: t)
+        queryKeyValueOutputs = [query, key, value]
+        gateUpOutputs = [gate, up]
     }
 
     private func releaseAll() {

@@ -65,9 +65,8 @@ public final class Model: @unchecked Sendable {
         for (layerIndex, layer) in weights.layers.enumerated() {
             RMSNorm.apply(input: s.residual, inputStride: hidden, weight: layer.attentionNorm, output: s.normed,
                           outputStride: hidden, rowCount: tokenCount, width: hidden, epsilon: config.rmsNormEpsilon)
-            layer.query.multiply(input: s.normed, rowCount: tokenCount, output: s.query, pool: threads, scratch: s.matmul)
-            layer.key.multiply(input: s.normed, rowCount: tokenCount, output: s.key, pool: threads, scratch: s.matmul)
-            layer.value.multiply(input: s.normed, rowCount: tokenCount, output: s.value, pool: threads, scratch: s.matmul)
+            layer.queryKeyValue.multiply(input: s.normed, rowCount: tokenCount, outputs: s.queryKeyValueOutputs,
+                                         pool: threads, scratch: s.matmul)
             if let bias = layer.queryBias { Elementwise.addBias(s.query, stride: queryWidth, rowCount: tokenCount, bias: bias, width: queryWidth) }
             if let bias = layer.keyBias { Elementwise.addBias(s.key, stride: kvWidth, rowCount: tokenCount, bias: bias, width: kvWidth) }
             if let bias = layer.valueBias { Elementwise.addBias(s.value, stride: kvWidth, rowCount: tokenCount, bias: bias, width: kvWidth) }
@@ -91,8 +90,7 @@ public final class Model: @unchecked Sendable {
 
             RMSNorm.apply(input: s.residual, inputStride: hidden, weight: layer.feedForwardNorm, output: s.normed,
                           outputStride: hidden, rowCount: tokenCount, width: hidden, epsilon: config.rmsNormEpsilon)
-            layer.gate.multiply(input: s.normed, rowCount: tokenCount, output: s.gate, pool: threads, scratch: s.matmul)
-            layer.up.multiply(input: s.normed, rowCount: tokenCount, output: s.up, pool: threads, scratch: s.matmul)
+            layer.gateUp.multiply(input: s.normed, rowCount: tokenCount, outputs: s.gateUpOutputs, pool: threads, scratch: s.matmul)
             threads.parallelRanges(tokenCount * feedForward, granularity: 64) { range in
                 Elementwise.swiGLU(gate: s.gate + range.lowerBound, up: s.up + range.lowerBound, count: range.count)
             }

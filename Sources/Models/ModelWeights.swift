@@ -15,6 +15,10 @@ public struct LayerWeights: Sendable {
     public let gate: WeightMatrix              // (feedForward, hidden)
     public let up: WeightMatrix                // (feedForward, hidden)
     public let down: WeightMatrix              // (hidden, feedForward)
+    /// query, key, value as one job: the input is quantized once.
+    public let queryKeyValue: WeightMatrixSet
+    /// gate, up as one job.
+    public let gateUp: WeightMatrixSet
 }
 
 /// Token embedding rows, read (dequantized) one token at a time from the mapped file.
@@ -51,19 +55,26 @@ public final class ModelWeights: @unchecked Sendable {
         var layers: [LayerWeights] = []
         for index in 0..<config.layerCount {
             let prefix = "blk.\(index)."
+            let query = try loader.matrix(prefix + "attn_q.weight", rows: config.queryWidth, columns: hidden)
+            let key = try loader.matrix(prefix + "attn_k.weight", rows: config.kvWidth, columns: hidden)
+            let value = try loader.matrix(prefix + "attn_v.weight", rows: config.kvWidth, columns: hidden)
+            let gate = try loader.matrix(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: hidden)
+            let up = try loader.matrix(prefix + "ffn_up.weight", rows: config.feedForwardSize, columns: hidden)
             layers.append(LayerWeights(
                 attentionNorm: try loader.vector(prefix + "attn_norm.weight", count: hidden),
-                query: try loader.matrix(prefix + "attn_q.weight", rows: config.queryWidth, columns: hidden),
-                key: try loader.matrix(prefix + "attn_k.weight", rows: config.kvWidth, columns: hidden),
-                value: try loader.matrix(prefix + "attn_v.weight", rows: config.kvWidth, columns: hidden),
+                query: query,
+                key: key,
+                value: value,
                 queryBias: config.hasQKVBias ? try loader.vector(prefix + "attn_q.bias", count: config.queryWidth) : nil,
                 keyBias: config.hasQKVBias ? try loader.vector(prefix + "attn_k.bias", count: config.kvWidth) : nil,
                 valueBias: config.hasQKVBias ? try loader.vector(prefix + "attn_v.bias", count: config.kvWidth) : nil,
                 attentionOutput: try loader.matrix(prefix + "attn_output.weight", rows: hidden, columns: config.queryWidth),
                 feedForwardNorm: try loader.vector(prefix + "ffn_norm.weight", count: hidden),
-                gate: try loader.matrix(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: hidden),
-                up: try loader.matrix(prefix + "ffn_up.weight", rows: config.feedForwardSize, columns: hidden),
-                down: try loader.matrix(prefix + "ffn_down.weight", rows: hidden, columns: config.feedForwardSize)))
+                gate: gate,
+                up: up,
+                down: try loader.matrix(prefix + "ffn_down.weight", rows: hidden, columns: config.feedForwardSize),
+                queryKeyValue: try loader.set([query, key, value], name: prefix + "attn_qkv"),
+                gateUp: try loader.set([gate, up], name: prefix + "ffn_gate_up")))
         }
         self.layers = layers
         outputNorm = try loader.vector("output_norm.weight", count: hidden)

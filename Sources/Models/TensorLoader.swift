@@ -29,6 +29,15 @@ struct TensorLoader {
         }
     }
 
+    /// Matrices with the same input, multiplied in one job.
+    func set(_ matrices: [WeightMatrix], name: String) throws(ModelError) -> WeightMatrixSet {
+        do {
+            return try WeightMatrixSet(matrices)
+        } catch {
+            throw .unsupportedFeature("cannot group the matrices of '\(name)': \(error)")
+        }
+    }
+
     func vector(_ name: String, count: Int) throws(ModelError) -> [Float] {
         let info = try info(name, dimensions: [count])
         var values = [Float](repeating: 0, count: count)
