@@ -39,6 +39,17 @@ public final class MappedFile: @unchecked Sendable {
         munmap(UnsafeMutableRawPointer(mutating: base), byteCount)
     }
 
+    /// Drops the pages of a range from this process (they stay in the page cache and are read
+    /// again on access): for tensors repacked into private memory, so resident memory does not
+    /// count the model twice.
+    public func dontNeed(offset: Int, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (offset + page - 1) / page * page
+        let end = (offset + count) / page * page
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
+
     /// Asks the kernel to read the given range ahead (weights about to be used).
     public func willNeed(offset: Int, count: Int) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

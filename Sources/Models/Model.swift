@@ -35,6 +35,20 @@ public final class Model: @unchecked Sendable {
         scratch = ForwardScratch(config: config)
     }
 
+    /// Bytes of weights read to compute one token: every matrix once, one embedding row and the
+    /// norms (decode reads all of them per token; batches share them).
+    public var weightBytesPerToken: Int {
+        var bytes = weights.output.packedByteCount + weights.embedding.rowBytes + weights.outputNorm.count * 4
+        for layer in weights.layers {
+            for matrix in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.gate, layer.up, layer.down] {
+                bytes += matrix.packedByteCount
+            }
+            bytes += (layer.attentionNorm.count + layer.feedForwardNorm.count) * 4
+            bytes += ((layer.queryBias?.count ?? 0) + (layer.keyBias?.count ?? 0) + (layer.valueBias?.count ?? 0)) * 4
+        }
+        return bytes
+    }
+
     /// The KV layout sessions of this model use.
     public func kvLayout(dataType: KVDataType = .f16) -> KVLayout {
         KVLayout(layerCount: config.layerCount, kvHeadCount: config.kvHeadCount, headDim: config.headDim, dataType: dataType)

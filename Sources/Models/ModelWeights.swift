@@ -83,5 +83,11 @@ public final class ModelWeights: @unchecked Sendable {
         } else {
             output = try loader.matrix("token_embd.weight", rows: config.vocabularySize, columns: hidden)
         }
+        // Every matrix now lives in packed private memory; only the embedding rows of tokens seen
+        // are read from the mapping again (page by page). Drop the mapped pages so the model is not
+        // resident twice.
+        for info in file.tensors.values where info.dimensions.count >= 2 {
+            file.file.dontNeed(offset: info.fileOffset, count: info.byteCount)
+        }
     }
 }

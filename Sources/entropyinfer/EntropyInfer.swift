@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 
 @main
 struct EntropyInfer: ParsableCommand {
@@ -7,4 +8,15 @@ struct EntropyInfer: ParsableCommand {
         abstract: "A CPU LLM inference server with an OpenAI-compatible API.",
         subcommands: [Serve.self, Generate.self, Pull.self, Bench.self, Health.self,
                       KernelBenchCommand.self, KernelSelfTestCommand.self])
+
+    static func main() {
+        // Before any OpenBLAS call: on CPUs it does not know, restart once with a better core.
+        OpenBLASCore.selectForThisProcess()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

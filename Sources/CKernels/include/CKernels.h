@@ -23,6 +23,9 @@ void ei_set_active_isa(ei_isa isa);
 /// Human-readable CPU feature list, e.g. "avx2 fma f16c avx512f avx512bw avx512vnni".
 const char *ei_cpu_features(void);
 
+/// Sums `count` floats, touching every byte once (memory-bandwidth measurement).
+float ei_stream_read(const float *data, size_t count);
+
 /// A spin-wait hint (x86 `pause`), for the thread pool's short waits.
 static inline void ei_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -37,6 +37,9 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Path of llama.cpp's llama-bench binary to compare with.")
     var llamaBench: String?
 
+    @Flag(name: .long, help: "Also measure the machine's memory read bandwidth (1 GiB streamed).")
+    var bandwidth = false
+
     func run() throws {
         try reportingErrors {
             let path = try modelOptions.resolvedPath()
@@ -75,7 +78,13 @@ struct Bench: ParsableCommand {
                         for flash in [0, 1] { theirs[flash]!.append(try llama.run(flashAttention: flash)) }
                     }
                 }
-                let result = BenchResult(engine: "entropyinfer", model: name, test: test, depth: depth, threads: threads, runs: ours)
+                var result = BenchResult(engine: "entropyinfer", model: name, test: test, depth: depth, threads: threads, runs: ours)
+                if test.hasPrefix("tg") {
+                    // Decode reads every weight once per token plus the KV of the context so far.
+                    let averageContext = Double(depth) + Double(genTokens) / 2
+                    let bytes = Double(model.weightBytesPerToken) + averageContext * Double(layout.bytesPerToken)
+                    result.gigabytesPerSecond = bytes * median(ours) / 1e9
+                }
                 rows.append(result)
                 if llama != nil {
                     let best = median(theirs[0]!) >= median(theirs[1]!) ? 0 : 1
@@ -86,18 +95,27 @@ struct Bench: ParsableCommand {
                 }
                 if json { for row in rows.suffix(llama == nil ? 1 : 2) { print(row.jsonLine) } }
             }
-            if !json { printTable(rows, file: file) }
+            let readBandwidth = bandwidth ? MemoryBandwidth.measureRead(pool: model.threads) : nil
+            if json {
+                if let readBandwidth {
+                    print("{\"engine\":\"machine\",\"test\":\"memory_read\",\"threads\":\(threads),\"gigabytes_per_second\":\(String(format: "%.2f", readBandwidth))}")
+                }
+            } else {
+                printTable(rows, file: file)
+                if let readBandwidth { print(String(format: "Memory read bandwidth (%d threads, 1 GiB streamed): %.1f GB/s", threads, readBandwidth)) }
+            }
         }
     }
 
     private func printTable(_ rows: [BenchResult], file: GGUFFile) {
-        print("| engine | model | threads | test | depth | tokens/s (median) | min | max | ratio |")
-        print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+        print("| engine | model | threads | test | depth | tokens/s (median) | min | max | ratio | decode GB/s |")
+        print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for row in rows {
             let engine = row.engine + (row.flashAttention.map { $0 ? " (fa on)" : " (fa off)" } ?? "")
-            print(String(format: "| %@ | %@ | %d | %@ | %d | %.2f | %.2f | %.2f | %@ |", engine, row.model, row.threads,
+            print(String(format: "| %@ | %@ | %d | %@ | %d | %.2f | %.2f | %.2f | %@ | %@ |", engine, row.model, row.threads,
                          row.test, row.depth, row.tokensPerSecond, row.runs.min() ?? 0, row.runs.max() ?? 0,
-                         row.ratio.map { String(format: "%.2f×", $0) } ?? ""))
+                         row.ratio.map { String(format: "%.2f×", $0) } ?? "",
+                         row.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? ""))
         }
         let cpu = "CPU: \(ProcessInfo.processInfo.activeProcessorCount) threads available"
         print("\n\(cpu); ratio = median over runs of (entropyinfer / llama.cpp) for the pair of the same run.")
@@ -179,6 +197,8 @@ struct BenchResult {
     var flashAttention: Bool?
     /// Median of pairwise entropyinfer / llama.cpp ratios (on the llama.cpp row).
     var ratio: Double?
+    /// Decode: bytes read per token (weights + KV) × tokens/s.
+    var gigabytesPerSecond: Double?
 
     init(engine: String, model: String, test: String, depth: Int, threads: Int, runs: [Double]) {
         self.engine = engine; self.model = model; self.test = test; self.depth = depth; self.threads = threads; self.runs = runs
@@ -194,6 +214,7 @@ struct BenchResult {
         ]
         if let flashAttention { object["flash_attention"] = flashAttention }
         if let ratio { object["ratio_entropyinfer_over_llamacpp"] = (ratio * 1000).rounded() / 1000 }
+        if let gigabytesPerSecond { object["decode_gigabytes_per_second"] = (gigabytesPerSecond * 100).rounded() / 100 }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
