@@ -12,6 +12,7 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible {
     case unsupportedTensorType(path: String, tensor: String, typeID: UInt32)
 
     public var description: String {
+        func shown(_ text: String) -> String { text.displayable(limit: 160) }
         switch self {
         case .fileNotFound(let path):
             return "model file not found: \(path)"
@@ -22,19 +23,32 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible {
         case .unsupportedVersion(let path, let version):
             return "\(path) has GGUF version \(version); supported versions are 2 and 3"
         case .truncated(let path, let needed, let available, let context):
-            return "\(path) is truncated or corrupt: \(context) needs \(needed) bytes but only \(available) remain (re-download the file)"
+            return "\(path) is truncated or corrupt: \(shown(context)) needs \(needed) bytes but only \(available) remain (re-download the file)"
         case .corrupt(let path, let message):
-            return "\(path) is corrupt: \(message) (re-download the file)"
+            return "\(path) is corrupt: \(message.displayable(limit: 400)) (re-download the file)"
         case .missingKey(let path, let key):
-            return "\(path) lacks the metadata key '\(key)'"
+            return "\(path) lacks the metadata key '\(shown(key))'"
         case .wrongValueType(let path, let key, let expected, let found):
-            return "\(path): metadata key '\(key)' should be \(expected) but is \(found)"
+            return "\(path): metadata key '\(shown(key))' should be \(expected) but is \(found)"
         case .missingTensor(let path, let name):
-            return "\(path) lacks the tensor '\(name)'"
+            return "\(path) lacks the tensor '\(shown(name))'"
         case .unsupportedTensorType(let path, let tensor, let typeID):
             let name = GGMLType(rawValue: typeID)?.name ?? "unknown type id \(typeID)"
-            return "\(path): tensor '\(tensor)' has type \(name), which this build cannot compute with; supported: "
+            return "\(path): tensor '\(shown(tensor))' has type \(name), which this build cannot compute with; supported: "
                 + GGUFFile.supportedTensorTypes.map(\.name).joined(separator: ", ")
         }
+    }
+}
+
+extension String {
+    /// The text with control characters replaced and cut to `limit` characters: names read from
+    /// a damaged file can be megabytes of binary, and error messages must stay readable.
+    public func displayable(limit: Int) -> String {
+        var result = ""
+        for scalar in unicodeScalars {
+            if result.unicodeScalars.count >= limit { return result + "…" }
+            result.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)
+        }
+        return result
     }
 }

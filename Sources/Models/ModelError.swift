@@ -14,7 +14,7 @@ public enum ModelError: Error, CustomStringConvertible {
         case .file(let error):
             return error.description
         case .unknownArchitecture(let name, let supported):
-            return "unknown model architecture '\(name)'; supported: \(supported.joined(separator: ", "))"
+            return "unknown model architecture '\(name.displayable(limit: 80))'; supported: \(supported.joined(separator: ", "))"
         case .invalidHyperparameter(let key, let message):
             return "invalid model hyperparameter '\(key)': \(message)"
         case .tensorShape(let name, let expected, let found):
