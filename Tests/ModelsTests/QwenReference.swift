@@ -76,13 +76,13 @@ extension LoadedModels {
 
     /// The loaded value, or nil after recording why there is none (the model is not pulled:
     /// `TestModels.missingMessage`; it failed to load: the error).
-    static func qwen<T>(_ loaded: Result<T, any Error>?) -> T? {
+    static func qwen<T>(_ loaded: Result<T, any Error>?, sourceLocation: SourceLocation = #_sourceLocation) -> T? {
         switch loaded {
         case nil:
-            Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.qwen25Coder)))
+            Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.qwen25Coder)), sourceLocation: sourceLocation)
             return nil
         case .failure(let error)?:
-            Issue.record("loading \(TestModels.qwen25Coder) failed: \(error)")
+            Issue.record("loading \(TestModels.qwen25Coder) failed: \(error)", sourceLocation: sourceLocation)
             return nil
         case .success(let value)?:
             return value
