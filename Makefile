@@ -53,3 +53,21 @@ bench: deps models
 
 clean:
 	@rm -rf .build
+
+# --- Deploy artefacts (Dockerfile, deploy/, config/presets) ------------------------------------
+# lint-deploy: the offline checks `make test` also runs (hadolint, kubernetes-validate --strict,
+#   yamllint, the Compose file, systemd-analyze, config files through the server's loader).
+# container-check: proves the Dockerfile's image without a Docker engine: debootstrap of the
+#   runtime stage's release, its RUN steps, the binary built as the builder stage builds it, then
+#   pull, serve, HEALTHCHECK, a chat completion and SIGTERM inside namespaces, plus negative
+#   controls. Needs root and network (Debian mirror, PyPI). Builds in .build-container/.
+.PHONY: lint-deploy container-check clean-container
+
+lint-deploy: test-venv build
+	@ENTROPYINFER_BIN=$(abspath $(BIN)) $(E2E_VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/Deploy
+
+container-check: deps
+	@scripts/container-check.sh
+
+clean-container:
+	@rm -rf .build-container

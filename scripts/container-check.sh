@@ -25,12 +25,16 @@
 #    `apt-get install` (or the one given with --negative).
 #
 # The base root filesystem and the image (keyed by the runtime stage's RUN steps) are cached in
-# $CONTAINER_CHECK_CACHE (default .build/container-check); --fresh drops the cache first.
+# $CONTAINER_CHECK_CACHE (default .build-container/rootfs), the Swift build in
+# $CONTAINER_CHECK_SCRATCH (default .build-container/swift); --fresh drops both first.
 # Needs root (debootstrap, namespaces, mounts) and network access to the Debian mirror and PyPI.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd -P)"
-cache="${CONTAINER_CHECK_CACHE:-$repo/.build/container-check}"
+# Its own build folder: `make test` builds release with testing enabled in .build, and sharing
+# it would recompile every module each time one follows the other.
+scratch="${CONTAINER_CHECK_SCRATCH:-$repo/.build-container/swift}"
+cache="${CONTAINER_CHECK_CACHE:-$repo/.build-container/rootfs}"
 mirror="${CONTAINER_CHECK_MIRROR:-http://deb.debian.org/debian}"
 security_mirror="${CONTAINER_CHECK_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 negative="all" fresh=0 keep=0
@@ -82,10 +86,14 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-log "building as the builder stage does: ${BUILDER_SWIFT_BUILD[*]}"
-(cd "$repo" && "${BUILDER_SWIFT_BUILD[@]}" 2>&1 | grep -v -e 'warning: the use of `mktemp' -e 'libFoundationEssentials.a(Data+Writing' | tail -n 3) \
+if [[ $fresh -eq 1 ]]; then
+    log "--fresh: removing $scratch and $cache"
+    rm -rf "$scratch" "$cache"
+fi
+log "building as the builder stage does: ${BUILDER_SWIFT_BUILD[*]} (in $scratch)"
+(cd "$repo" && "${BUILDER_SWIFT_BUILD[@]}" --scratch-path "$scratch" 2>&1 | grep -v -e 'warning: the use of `mktemp' -e 'libFoundationEssentials.a(Data+Writing' | tail -n 3) \
     || fail "the builder stage's swift build failed"
-binary="$(cd "$repo" && "${BUILDER_SWIFT_BUILD[@]}" --show-bin-path)/entropyinfer"
+binary="$(cd "$repo" && "${BUILDER_SWIFT_BUILD[@]}" --scratch-path "$scratch" --show-bin-path)/entropyinfer"
 [[ -x "$binary" ]] || fail "$binary was not built"
 needed="$(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
 [[ "$needed" != *libswift* && "$needed" != *libFoundation* ]] \
@@ -94,10 +102,6 @@ log "binary: $(du -h "$binary" | cut -f1), shared libraries: $needed"
 model="$("$binary" serve --print-config-example | python3 -c 'import json, sys; print(json.load(sys.stdin)["model"])')"
 
 # --- 3. the runtime stage ----------------------------------------------------------------------
-if [[ $fresh -eq 1 ]]; then
-    log "--fresh: removing $cache"
-    rm -rf "$cache"
-fi
 mkdir -p "$cache"
 # Bump when the recipe of the base below changes, so cached bases are rebuilt.
 base_recipe=2
