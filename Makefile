@@ -63,7 +63,9 @@ clean:
 #   controls. Needs root and network (Debian mirror, PyPI). Builds in .build-container/.
 .PHONY: lint-deploy container-check clean-container
 
-lint-deploy: test-venv build
+# Uses whichever release binary `make build` or `make test` left (building it here again with
+# other flags would recompile every module).
+lint-deploy: test-venv
 	@ENTROPYINFER_BIN=$(abspath $(BIN)) $(E2E_VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/Deploy
 
 container-check: deps

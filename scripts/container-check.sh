@@ -68,7 +68,7 @@ port="${port%%/*}"
 [[ "$port" =~ ^[0-9]+$ ]] || fail "the runtime stage must EXPOSE the server's port"
 
 # --- 2. the host is the builder image, then the builder's build -----------------------------
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091  # /etc/os-release is the host's, not part of this repository
 host_suite="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
 [[ "$host_suite" == "$BUILDER_SUITE" ]] \
     || fail "this host runs Debian '$host_suite' but the builder stage is $BUILDER_BASE: the binary would not be built as the image builds it"
@@ -174,12 +174,18 @@ fi
 image_kib=$(($(du -sk --exclude=proc "$image" | cut -f1) + $(du -k "$binary" | cut -f1)))
 log "image: $((image_kib / 1024)) MiB uncompressed with the binary"
 for package in "${RUNTIME_APT_PACKAGES[@]}"; do
+    # shellcheck disable=SC2016  # ${Version} is dpkg-query's field, not a shell variable
     version="$(chroot "$image" dpkg-query -W -f='${Version}' "$package" 2>/dev/null)" \
         || fail "$package is listed in the runtime stage but not installed in the image"
     log "image has $package $version"
 done
 
 # --- 4. containers -------------------------------------------------------------------------------
+# Leftovers of a run that was killed before its cleanup: overlay mounts and their directories.
+awk -v prefix="$cache/run." 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r stale; do
+    umount -l "$stale" || true
+done
+rm -rf "$cache"/run.*
 runs="$(mktemp -d "$cache/run.XXXXXX")"
 mounts=() processes=()
 cleanup() {
