@@ -61,7 +61,10 @@ clean:
 #   runtime stage's release, its RUN steps, the binary built as the builder stage builds it, then
 #   pull, serve, HEALTHCHECK, a chat completion and SIGTERM inside namespaces, plus negative
 #   controls. Needs root and network (Debian mirror, PyPI). Builds in .build-container/.
-.PHONY: lint-deploy container-check clean-container
+# systemd-check: runs pull and serve under strace and the kernel's MemoryDenyWriteExecute, and
+#   requires every system call made to pass deploy/systemd/entropyinfer.service's
+#   SystemCallFilter (these machines have no systemd as PID 1 to start the unit itself).
+.PHONY: lint-deploy container-check systemd-check clean-container
 
 # Uses whichever release binary `make build` or `make test` left (building it here again with
 # other flags would recompile every module).
@@ -70,6 +73,11 @@ lint-deploy: test-venv
 
 container-check: deps
 	@scripts/container-check.sh
+
+systemd-check: deps
+	@command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; }
+	@test -x $(BIN) || $(MAKE) build
+	@scripts/container/check-systemd-sandbox.py --binary $(BIN)
 
 clean-container:
 	@rm -rf .build-container
