@@ -3,7 +3,7 @@
 #   docker build -t entropyinfer .
 #   docker volume create entropyinfer-models
 #   docker run --rm -v entropyinfer-models:/var/lib/entropyinfer entropyinfer pull smollm2-135m-instruct
-#   docker run --rm -p 8080:8080 -v entropyinfer-models:/var/lib/entropyinfer --stop-timeout 40 entropyinfer
+#   docker run --rm -p 127.0.0.1:8080:8080 -v entropyinfer-models:/var/lib/entropyinfer --stop-timeout 40 entropyinfer
 #
 # Configuration: ENTROPYINFER_* variables (`docker run -e ENTROPYINFER_THREADS=4 ...`), a config
 # file (`-e ENTROPYINFER_CONFIG=/etc/entropyinfer/entropyinfer.json` plus a mount), or flags after
