@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make container-check: proves the Dockerfile's image works, without a Docker engine.
 #
-#   scripts/container-check.sh [--negative all|none|PACKAGE] [--fresh] [--keep]
+#   scripts/container-check.sh [--negative all|none|PACKAGE] [--fresh] [--keep] [--dockerfile PATH]
 #
 # 1. Reads the Dockerfile (scripts/container/dockerfile.py): the builder stage's base and
 #    `swift build` line, the runtime stage's base release, RUN steps, COPY, ENV, USER, WORKDIR,
@@ -17,8 +17,10 @@
 #      `ENTRYPOINT pull MODEL`        the volume-filling step (network: the host's)
 #      `ENTRYPOINT CMD`               the server, PID 1 in a network namespace of its own
 #      `HEALTHCHECK CMD`              executed inside the container until it passes
-#      one chat completion            curl over the container's loopback, answer checked
-#      /metrics                       must export the metric the Kubernetes HPA scales on
+#      one chat completion            curl to the container's eth0 address (not loopback, so
+#                                     the server must listen as it must behind a published
+#                                     port), answer checked
+#      /metrics                       must export the series the Kubernetes HPA scales on
 #      STOPSIGNAL                     the server must exit 0
 # 5. Negative controls: the same run on the same image with one runtime package purged
 #    (`dpkg --purge --force-depends`) must fail, for every package of the runtime stage's
@@ -37,9 +39,10 @@ scratch="${CONTAINER_CHECK_SCRATCH:-$repo/.build-container/swift}"
 cache="${CONTAINER_CHECK_CACHE:-$repo/.build-container/rootfs}"
 mirror="${CONTAINER_CHECK_MIRROR:-http://deb.debian.org/debian}"
 security_mirror="${CONTAINER_CHECK_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
-negative="all" fresh=0 keep=0
+negative="all" fresh=0 keep=0 dockerfile_path="$repo/Dockerfile"
 while [[ $# -gt 0 ]]; do
     case "$1" in
+        --dockerfile) dockerfile_path="$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2")"; shift 2 ;;
         --negative) negative="$2"; shift 2 ;;
         --fresh) fresh=1; shift ;;
         --keep) keep=1; shift ;;
@@ -49,6 +52,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 helpers="$repo/scripts/container"
+container_address=10.88.0.2  # eth0 inside the server's network namespace (run-in-root.sh)
 started=$SECONDS
 log() { printf '[container-check %4ds] %s\n' "$((SECONDS - started))" "$*"; }
 fail() { printf '[container-check %4ds] FAILED: %s\n' "$((SECONDS - started))" "$*" >&2; exit 1; }
@@ -56,7 +60,7 @@ fail() { printf '[container-check %4ds] FAILED: %s\n' "$((SECONDS - started))" "
 [[ $(id -u) -eq 0 ]] || fail "needs root (debootstrap, mount and unshare); run it as root"
 
 # --- 1. the Dockerfile ---------------------------------------------------------------------
-facts="$(python3 "$helpers/dockerfile.py" vars "$repo/Dockerfile")" || fail "cannot read the Dockerfile (above)"
+facts="$(python3 "$helpers/dockerfile.py" vars "$dockerfile_path")" || fail "cannot read the Dockerfile (above)"
 eval "$facts"
 log "Dockerfile: builder $BUILDER_BASE, runtime $RUNTIME_BASE with ${RUNTIME_APT_PACKAGES[*]}"
 log "image: user $RUNTIME_USER, workdir $RUNTIME_WORKDIR, env ${RUNTIME_ENV[*]}, volume ${RUNTIME_VOLUMES[*]:-none}"
@@ -156,7 +160,7 @@ EOF
 fi
 log "base root filesystem: $base ($(du -sh --exclude=proc "$base" 2>/dev/null | cut -f1))"
 
-build_script="$(python3 "$helpers/dockerfile.py" build-script "$repo/Dockerfile")"
+build_script="$(python3 "$helpers/dockerfile.py" build-script "$dockerfile_path")"
 image_key="$(printf '%s\n%s\n%s\n' "$RUNTIME_BASE" "$mirror" "$build_script" | sha256sum | cut -c1-16)"
 image="$cache/image-$image_key"
 if [[ ! -f "$image/.container-check-complete" ]]; then
@@ -317,10 +321,11 @@ run_image() {
     fi
     log "$label: healthcheck passed after $((SECONDS - health_started)) s: $(tail -n 1 "$logs/health.log")"
 
-    # One chat completion over the container's loopback, with the host's curl.
+    # One chat completion to the container's own address (eth0, set up by run-in-root.sh), with
+    # the host's curl: what arrives through a published port.
     local request='{"model": "'"$model"'", "messages": [{"role": "user", "content": "Name three colors."}], "max_tokens": 24, "temperature": 0}'
     if ! nsenter --target "$server" --net -- curl -sS --max-time 300 -H 'Content-Type: application/json' \
-        -d "$request" "http://127.0.0.1:$port/v1/chat/completions" >"$logs/chat.json" 2>"$logs/chat.err"; then
+        -d "$request" "http://$container_address:$port/v1/chat/completions" >"$logs/chat.json" 2>"$logs/chat.err"; then
         step_failed="chat completion: $(cat "$logs/chat.err")"
         return 1
     fi
@@ -343,7 +348,7 @@ EOF
     fi
     log "$label: chat completion: $answer"
 
-    if ! nsenter --target "$server" --net -- curl -sS --max-time 30 "http://127.0.0.1:$port/metrics" >"$logs/metrics.txt"; then
+    if ! nsenter --target "$server" --net -- curl -sS --max-time 30 "http://$container_address:$port/metrics" >"$logs/metrics.txt"; then
         step_failed="metrics: GET /metrics failed"
         return 1
     fi
@@ -399,6 +404,13 @@ for package in "${controls[@]}"; do
         || { cat "$runs/$label/purge.log" >&2; fail "negative control: cannot purge $package"; }
     if run_image "$label" "$container_root" "$container_volume"; then
         fail "negative control: the run passed without $package, so the check cannot see a missing runtime package"
+    fi
+    # A package of shared libraries must fail for the right reason: the loader names one of them.
+    mapfile -t sonames < <(chroot "$image" dpkg -L "$package" | grep -o '[^/]*\.so\.[0-9][^/]*$' | sort -u)
+    if [[ ${#sonames[@]} -gt 0 ]]; then
+        named=0
+        for soname in "${sonames[@]}"; do [[ "$step_failed" == *"$soname"* ]] && named=1; done
+        [[ $named -eq 1 ]] || fail "negative control without $package failed, but not for a missing ${sonames[*]}: $step_failed"
     fi
     log "negative control without $package failed as expected at $step_failed"
 done

@@ -9,8 +9,9 @@
 # New mount, UTS, IPC and PID namespaces (COMMAND is PID 1, so it gets SIGTERM the way a
 # container's entrypoint does), a fresh /proc, read-only /sys, a small /dev, the host's
 # resolv.conf, the volumes bind-mounted, a clean environment (only --env, PATH, HOME, HOSTNAME)
-# and, with --network none, a network namespace of its own with only loopback (what a
-# container's published port sees from inside). --read-only makes the root filesystem read-only
+# and, with --network none, a network namespace of its own with loopback and an eth0 at
+# 10.88.0.2/24 (a veth whose peer stays in the namespace): a server must listen beyond
+# loopback to be reached there, as behind a published port. --read-only makes the root filesystem read-only
 # with a tmpfs on /tmp (Kubernetes' readOnlyRootFilesystem with an emptyDir there). Needs root. Everything it mounts lives in the
 # new mount namespace and disappears with it.
 set -euo pipefail
@@ -92,6 +93,10 @@ fi
 
 if [[ "$network" == none ]]; then
     ip link set lo up
+    ip link add eth0 type veth peer name peer0
+    ip addr add 10.88.0.2/24 dev eth0
+    ip link set eth0 up
+    ip link set peer0 up
 fi
 
 uid="${user%%:*}" gid="${user#*:}"
