@@ -53,3 +53,31 @@ bench: deps models
 
 clean:
 	@rm -rf .build
+
+# --- Deploy artefacts (Dockerfile, deploy/, config/presets) ------------------------------------
+# lint-deploy: the offline checks `make test` also runs (hadolint, kubernetes-validate --strict,
+#   yamllint, the Compose file, systemd-analyze, config files through the server's loader).
+# container-check: proves the Dockerfile's image without a Docker engine: debootstrap of the
+#   runtime stage's release, its RUN steps, the binary built as the builder stage builds it, then
+#   pull, serve, HEALTHCHECK, a chat completion and SIGTERM inside namespaces, plus negative
+#   controls. Needs root and network (Debian mirror, PyPI). Builds in .build-container/.
+# systemd-check: runs pull and serve under strace and the kernel's MemoryDenyWriteExecute, and
+#   requires every system call made to pass deploy/systemd/entropyinfer.service's
+#   SystemCallFilter (these machines have no systemd as PID 1 to start the unit itself).
+.PHONY: lint-deploy container-check systemd-check clean-container
+
+# Uses whichever release binary `make build` or `make test` left (building it here again with
+# other flags would recompile every module).
+lint-deploy: test-venv
+	@ENTROPYINFER_BIN=$(abspath $(BIN)) $(E2E_VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/Deploy
+
+container-check: deps
+	@scripts/container-check.sh
+
+systemd-check: deps
+	@command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; }
+	@test -x $(BIN) || $(MAKE) build
+	@scripts/container/check-systemd-sandbox.py --binary $(BIN)
+
+clean-container:
+	@rm -rf .build-container
