@@ -3,7 +3,6 @@
 #   make serve    install what is missing, build release, pull the default model, start the server
 #   make test     install what is missing, build, pull the test model, run every test
 #   make bench    long benchmarks (not part of make test)
-#   make test-e2e the end-to-end suite against the release binary (needs the engine)
 
 SWIFT        ?= swift
 CONFIG       ?= release
@@ -14,7 +13,7 @@ export ENTROPYINFER_HOME ?= $(HOME)/.cache/entropyinfer
 # Python virtualenv of the end-to-end suite (openai, pytest, schemathesis from PyPI).
 E2E_VENV     := .build/e2e-venv
 
-.PHONY: deps build test test-swift test-long test-venv test-e2e serve models bench clean
+.PHONY: deps build test test-venv test-e2e serve models bench clean
 
 deps:
 	@scripts/install-system-deps.sh
@@ -25,9 +24,14 @@ build: deps
 models: build
 	@$(BIN) pull $(DEFAULT_MODEL)
 
-test: deps models test-venv
+# One release build of everything (the test build also links the binary; building the product
+# alone first would compile every module twice), both models, then every test: unit, model,
+# engine, server, the end-to-end suite against the binary, and the deploy artefacts.
+test: deps test-venv
 	@$(SWIFT) build -c release --build-tests
-	@ENTROPYINFER_TEST_VENV=$(abspath $(E2E_VENV)) $(SWIFT) test -c release --skip-build
+	@$(BIN) pull $(DEFAULT_MODEL)
+	@$(BIN) pull $(LONG_MODEL)
+	@ENTROPYINFER_E2E=1 ENTROPYINFER_TEST_VENV=$(abspath $(E2E_VENV)) $(SWIFT) test -c release --skip-build
 
 test-venv: $(E2E_VENV)/.installed
 
@@ -36,14 +40,11 @@ $(E2E_VENV)/.installed: Tests/EndToEnd/requirements.txt
 	@$(E2E_VENV)/bin/pip install -q --disable-pip-version-check -r Tests/EndToEnd/requirements.txt
 	@touch $@
 
-# Until `serve` has its engine this suite cannot pass; the integrator adds ENTROPYINFER_E2E=1 to `test`.
-test-e2e: deps models test-venv
+# Only the end-to-end suite (pytest + openai client + schemathesis against the binary).
+test-e2e: deps test-venv
 	@$(SWIFT) build -c release --build-tests
+	@$(BIN) pull $(DEFAULT_MODEL)
 	@ENTROPYINFER_E2E=1 ENTROPYINFER_TEST_VENV=$(abspath $(E2E_VENV)) $(SWIFT) test -c release --skip-build --filter EndToEndTests
-
-test-long: deps build
-	@$(BIN) pull $(LONG_MODEL)
-	@ENTROPYINFER_LONG_TESTS=1 $(SWIFT) test -c release
 
 serve: deps models
 	@$(BIN) serve --model $(DEFAULT_MODEL)

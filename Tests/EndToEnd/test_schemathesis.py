@@ -47,7 +47,7 @@ def run_schemathesis(url: str, api_key: str, tmp_path: pathlib.Path):
 def test_schemathesis_against_the_served_api(server, tmp_path):
     if not FAKE and not os.environ.get("ENTROPYINFER_URL"):
         # Bound generation time on the real engine: a small context caps every answer.
-        own = ServerProcess("--context-length", "192", "--max-queue", "4").start()
+        own = ServerProcess("--context-length", "96", "--max-queue", "4").start()
         try:
             output = run_schemathesis(own.url, own.api_key, tmp_path)
         finally:
