@@ -1,3 +1,4 @@
+import Attention
 import Sampling
 
 /// One generation job as the engine sees it: token ids in, tokens out. Built by the server (or the
@@ -29,6 +30,8 @@ public struct GenerationRequest: Sendable {
     public var cacheSalt: String? = nil
     /// Emit `.progress` events while the prompt is processed.
     public var returnProgress: Bool = false
+    /// Prefill attention policy; nil uses the engine's configured default.
+    public var attention: AttentionPolicy? = nil
 
     public init(id: String, prompt: [Int32], sampling: SamplingParameters = SamplingParameters()) {
         self.id = id

@@ -47,8 +47,24 @@ public struct EngineMetrics: Sendable {
     public var attentionPairsTotal = 0
     public var stepsTotal = 0
     public var stepTokensTotal = 0
+    /// Per-step distributions (tokens in the step; sessions in the step) over `stepBucketBounds`:
+    /// counts per bucket (upper bounds inclusive), then the overflow bucket.
+    public var stepTokenBuckets = [Int](repeating: 0, count: EngineMetrics.stepBucketBounds.count + 1)
+    public var stepSessionBuckets = [Int](repeating: 0, count: EngineMetrics.stepBucketBounds.count + 1)
+    public var stepSessionsTotal = 0
+
+    /// vLLM's iteration-tokens buckets (1-2-5 series).
+    public static let stepBucketBounds: [Int] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
 
     public init() {}
+
+    mutating func recordStep(tokens: Int, sessions: Int) {
+        stepsTotal += 1
+        stepTokensTotal += tokens
+        stepSessionsTotal += sessions
+        stepTokenBuckets[Self.stepBucketBounds.firstIndex { tokens <= $0 } ?? Self.stepBucketBounds.count] += 1
+        stepSessionBuckets[Self.stepBucketBounds.firstIndex { sessions <= $0 } ?? Self.stepBucketBounds.count] += 1
+    }
 }
 
 /// Introspection of one running or waiting session (`GET /slots`); never contains prompt text.

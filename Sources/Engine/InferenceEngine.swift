@@ -234,8 +234,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
             }
         }
         lock.lock()
-        statistics.stepsTotal += 1
-        statistics.stepTokensTotal += tokens.count
+        statistics.recordStep(tokens: tokens.count, sessions: plan.count)
         lock.unlock()
     }
 

@@ -24,9 +24,17 @@ public enum TerminationSignals {
         sem_post(TerminationSignals.semaphore)
     }
 
-    /// Installs the handlers for SIGTERM and SIGINT (call once, early).
+    /// Installs the handlers for SIGTERM and SIGINT (call once, early, before other threads
+    /// start). It also unblocks both signals: a supervisor (a CI runner, a process manager) may
+    /// start us with them blocked in the inherited signal mask, and then a handler never runs and
+    /// `serve` would ignore SIGTERM until it is killed.
     public static func install() {
         _ = semaphore
+        var termination = sigset_t()
+        sigemptyset(&termination)
+        sigaddset(&termination, SIGTERM)
+        sigaddset(&termination, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &termination, nil)
         for number in [SIGTERM, SIGINT] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = handler

@@ -26,6 +26,11 @@ public enum InterruptCleanup {
     public static func installSignalHandlers() {
         registry.lock.withLock {
             guard registry.sources.isEmpty else { return }
+            // An inherited signal mask may block these; a blocked signal never reaches a source.
+            var interrupts = sigset_t()
+            sigemptyset(&interrupts)
+            for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&interrupts, signalNumber) }
+            pthread_sigmask(SIG_UNBLOCK, &interrupts, nil)
             for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

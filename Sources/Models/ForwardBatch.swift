@@ -1,3 +1,4 @@
+import Attention
 import KVMemory
 
 /// Tokens of one or more sessions computed together in one forward pass.
@@ -11,9 +12,11 @@ public struct ForwardBatch {
         /// Index of the segment's first token in `tokens`.
         public var tokenStart: Int
         public var tokenCount: Int
+        /// Prefill attention policy of this session (decode steps always attend densely).
+        public var attention: AttentionPolicy
 
-        public init(kv: KVSequence, tokenStart: Int, tokenCount: Int) {
-            self.kv = kv; self.tokenStart = tokenStart; self.tokenCount = tokenCount
+        public init(kv: KVSequence, tokenStart: Int, tokenCount: Int, attention: AttentionPolicy = .dense) {
+            self.kv = kv; self.tokenStart = tokenStart; self.tokenCount = tokenCount; self.attention = attention
         }
     }
 

@@ -64,8 +64,12 @@ class ServerProcess:
         self.url = ""
         self.log: list[str] = []
 
-    def start(self, timeout: float = 300) -> "ServerProcess":
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
+    def start(self, timeout: float = 300, blocked_signals: set[int] | None = None) -> "ServerProcess":
+        # blocked_signals: start the server with these signals blocked in its inherited mask, as
+        # some supervisors and CI runners do.
+        preexec = (lambda: signal.pthread_sigmask(signal.SIG_BLOCK, blocked_signals)) if blocked_signals else None
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        env=self.env, preexec_fn=preexec)
         deadline = time.monotonic() + timeout
         while not self.url:
             line = self.process.stdout.readline()

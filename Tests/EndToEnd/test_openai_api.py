@@ -8,6 +8,7 @@ import json
 import math
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import time
@@ -319,6 +320,17 @@ def test_sigterm_lets_a_running_stream_finish_then_exits_0():
     assert server.process.wait(timeout=60) == 0
     with pytest.raises(OSError):
         socket.create_connection((urllib.parse.urlparse(server.url).hostname, urllib.parse.urlparse(server.url).port), timeout=2)
+
+
+@pytest.mark.own_server
+def test_sigterm_stops_a_server_started_with_sigterm_blocked():
+    server = ServerProcess().start(blocked_signals={signal.SIGTERM, signal.SIGINT})
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
 
 
 @pytest.mark.own_server

@@ -44,7 +44,20 @@ public enum MetricsExposition {
         out.histogram(p + "request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.",
                       server.decodeTime)
 
+        out.histogram(p + "iteration_tokens_total", "Histogram of the number of tokens per engine step.",
+                      bounds: EngineMetrics.stepBucketBounds, bucketCounts: engine.stepTokenBuckets,
+                      sum: Double(engine.stepTokensTotal))
+
         // Ours (no vLLM equivalent).
+        out.histogram(p + "iteration_sessions", "Histogram of the number of sessions batched per engine step.",
+                      bounds: EngineMetrics.stepBucketBounds, bucketCounts: engine.stepSessionBuckets,
+                      sum: Double(engine.stepSessionsTotal))
+        let queried = engine.prefixCacheQueriesTotal
+        out.gauge(p + "prefix_cache_hit_ratio", "Prefix cache hits over queries, in tokens, since start.",
+                  queried > 0 ? Double(engine.prefixCacheHitsTotal) / Double(queried) : 0)
+        out.gauge(p + "kv_cache_blocks_free", "KV memory blocks free.", Double(engine.kvBlocksTotal - engine.kvBlocksUsed))
+        out.gauge(p + "kv_cache_blocks_cached", "KV memory blocks held by the prefix cache for reuse.",
+                  Double(engine.kvBlocksCached))
         out.gauge(p + "kv_cache_blocks_used", "KV memory blocks in use.", Double(engine.kvBlocksUsed))
         out.gauge(p + "kv_cache_blocks_total", "KV memory blocks in the pool.", Double(engine.kvBlocksTotal))
         out.gauge(p + "kv_cache_bytes_used", "KV memory bytes in use.", Double(engine.kvBytesUsed))

@@ -34,6 +34,20 @@ public struct PrometheusText {
         sample(name + "_count", [], Double(snapshot.count))
     }
 
+    /// A histogram from per-bucket counts (upper bounds inclusive, then the overflow bucket).
+    public mutating func histogram(_ name: String, _ help: String, bounds: [Int], bucketCounts: [Int], sum: Double) {
+        header(name, help, "histogram")
+        var running = 0
+        for (bound, count) in zip(bounds, bucketCounts) {
+            running += count
+            sample(name + "_bucket", [("le", Self.number(Double(bound)))], Double(running))
+        }
+        let total = bucketCounts.reduce(0, +)
+        sample(name + "_bucket", [("le", "+Inf")], Double(total))
+        sample(name + "_sum", [], sum)
+        sample(name + "_count", [], Double(total))
+    }
+
     private mutating func header(_ name: String, _ help: String, _ type: String) {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
