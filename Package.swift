@@ -39,11 +39,12 @@ let package = Package(
         .target(name: "JSON", dependencies: ["CJansson", "CShims"]),
         .target(name: "Server", dependencies: ["Engine", "JSON", "Tokenization", "Sampling"]),
         .target(name: "HTTPServer", dependencies: ["Server", "CMicroHTTPD", "CShims"]),
+        .target(name: "LoadGeneration", dependencies: ["JSON"]),
         .executableTarget(
             name: "entropyinfer",
             dependencies: [
                 "Engine", "Models", "Tokenization", "Sampling", "ModelStore", "Server", "HTTPServer", "Kernels",
-                "GGUF", "Attention", "KVMemory", "JSON",
+                "GGUF", "Attention", "KVMemory", "JSON", "LoadGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -58,7 +59,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Sampling", "Tokenization", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
