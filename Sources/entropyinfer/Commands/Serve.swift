@@ -1,5 +1,5 @@
-import Attention
 import ArgumentParser
+import Attention
 import Engine
 import Foundation
 import HTTPServer
