@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Models", "Tokenization", "Sampling", "KVMemory", "Attention", "Kernels"]),
         .target(name: "ModelStore", dependencies: ["CZlib"]),
         .target(name: "JSON", dependencies: ["CJansson", "CShims"]),
-        .target(name: "Server", dependencies: ["Engine", "JSON", "Tokenization", "Sampling"]),
+        .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling"]),
         .target(name: "HTTPServer", dependencies: ["Server", "CMicroHTTPD", "CShims"]),
         .target(name: "LoadGeneration", dependencies: ["JSON"]),
         .executableTarget(
@@ -57,9 +57,9 @@ let package = Package(
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "KVMemory", "Kernels", "CKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "KVMemory", "Attention", "Tokenization", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Attention", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
