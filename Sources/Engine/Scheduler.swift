@@ -9,6 +9,10 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     /// Prefill chunks end on multiples of this absolute position when they do not finish the
     /// prompt, so segment-based sparse prefill can run inside chunked prefill.
     public var chunkAlignment: Int = 512
+    /// Prefills with at most this many tokens left go before longer ones (and may use half of
+    /// the step budget while a long prefill runs), so a short request is never stuck behind a
+    /// long prompt for more than about one step. 0: strict arrival order.
+    public var shortPrefillTokens: Int = 256
     /// Rows of logits a session needing prompt logprobs may ask for in one step.
     public var promptLogprobChunkTokens: Int = 64
 
@@ -52,43 +56,86 @@ final class Scheduler {
     /// Plans one step. `admit` gives a session about to be admitted its cache (possibly starting
     /// from a cached prefix); `reclaim(blocks)` frees pool blocks held only by the prefix cache
     /// until `blocks` are free, before anyone is preempted.
+    ///
+    /// Order within the token budget: every running decode, then short prefills (at most
+    /// `shortPrefillTokens` left: running ones, then waiting ones in arrival order), then long
+    /// prefills oldest first, then the rest of the queue. Short prefills may use at most half of
+    /// the budget while a long prefill runs, so a 6,000-token prompt delays a short request by
+    /// about one step and short requests can never starve it.
     func schedule(pool: KVBlockPool, admit: (Session) -> Void, reclaim: (Int) -> Void) -> [ScheduledChunk] {
         var plan: [ScheduledChunk] = []
         var budget = configuration.maxBatchTokens
 
-        // Running sessions, oldest first: decode tokens before prefill chunks.
-        let ordered = running.filter { $0.unprocessedCount == 1 } + running.filter { $0.unprocessedCount > 1 }
-        for session in ordered where budget > 0 && session.state == .running {
-            let count = chunkSize(for: session, budget: budget)
-            if reserve(session, count, pool: pool, plan: &plan, reclaim: reclaim) {
-                plan.append(ScheduledChunk(session: session, tokenCount: count))
-                budget -= count
-            } else if session.unprocessedCount > 1 {
-                break   // prefill waits for memory; decodes of older sessions already got theirs
+        for session in running where budget > 0 && session.state == .running && session.unprocessedCount == 1 {
+            if reserve(session, 1, pool: pool, plan: &plan, reclaim: reclaim) {
+                plan.append(ScheduledChunk(session: session, tokenCount: 1))
+                budget -= 1
             }
         }
 
-        // Admit waiting sessions while budget and memory allow.
-        while budget > 0, running.count < configuration.maxRunningSessions, let session = waiting.first {
-            admit(session)
-            let count = chunkSize(for: session, budget: budget)
-            let kv = session.kv!
-            if (try? kv.reserve(appending: count)) == nil {
-                reclaim(kv.blocksNeeded(appending: count))
-                guard (try? kv.reserve(appending: count)) != nil else {
-                    // A waiting session holds nothing: drop the cached prefix it adopted.
-                    kv.releaseAll()
-                    session.cacheCursor = nil
-                    break
-                }
-            }
-            waiting.removeFirst()
-            session.state = .running
-            running.append(session)
+        // A decode has one unprocessed token; prefills have more. 0 turns short-first off.
+        let shortLimit = max(1, configuration.shortPrefillTokens)
+        let longRunning = running.contains { $0.state == .running && $0.unprocessedCount > shortLimit }
+        var shortBudget = longRunning ? budget - min(budget, configuration.maxBatchTokens / 2) : budget
+        var memoryShort = false
+
+        /// Plans a prefill chunk of a running session within `cap`; false when memory is short.
+        func runPrefill(_ session: Session, cap: Int) -> Int? {
+            let count = chunkSize(for: session, budget: min(budget, cap))
+            guard reserve(session, count, pool: pool, plan: &plan, reclaim: reclaim) else { return nil }
             plan.append(ScheduledChunk(session: session, tokenCount: count))
+            budget -= count
+            return count
+        }
+
+        for session in running where shortBudget > 0 && budget > 0 && session.state == .running
+            && session.unprocessedCount > 1 && session.unprocessedCount <= shortLimit {
+            guard let count = runPrefill(session, cap: shortBudget) else { memoryShort = true; break }
+            shortBudget -= count
+        }
+        var index = 0
+        while !memoryShort, shortBudget > 0, budget > 0, index < waiting.count {
+            guard waiting[index].unprocessedCount <= shortLimit else { index += 1; continue }
+            guard let count = admitWaiting(at: index, budget: min(budget, shortBudget), admit: admit,
+                                           reclaim: reclaim, plan: &plan) else { memoryShort = true; break }
+            budget -= count
+            shortBudget -= count
+        }
+        for session in running where !memoryShort && budget > 0 && session.state == .running
+            && session.unprocessedCount > shortLimit {
+            if runPrefill(session, cap: budget) == nil { memoryShort = true }
+        }
+        while !memoryShort, budget > 0, !waiting.isEmpty {
+            guard let count = admitWaiting(at: 0, budget: budget, admit: admit, reclaim: reclaim, plan: &plan)
+            else { break }
             budget -= count
         }
         return plan
+    }
+
+    /// Admits `waiting[index]` with its first chunk (within `budget`) and returns the chunk's
+    /// token count, or leaves it waiting (nil) when the running-session limit or memory says no.
+    private func admitWaiting(at index: Int, budget: Int, admit: (Session) -> Void, reclaim: (Int) -> Void,
+                              plan: inout [ScheduledChunk]) -> Int? {
+        guard running.count < configuration.maxRunningSessions else { return nil }
+        let session = waiting[index]
+        admit(session)
+        let count = chunkSize(for: session, budget: budget)
+        let kv = session.kv!
+        if (try? kv.reserve(appending: count)) == nil {
+            reclaim(kv.blocksNeeded(appending: count))
+            guard (try? kv.reserve(appending: count)) != nil else {
+                // A waiting session holds nothing: drop the cached prefix it adopted.
+                kv.releaseAll()
+                session.cacheCursor = nil
+                return nil
+            }
+        }
+        waiting.remove(at: index)
+        session.state = .running
+        running.append(session)
+        plan.append(ScheduledChunk(session: session, tokenCount: count))
+        return count
     }
 
     /// Tokens of `session` to run now: all of a decode, or a prefill chunk that fits the budget

@@ -36,12 +36,13 @@ func collect(_ handle: GenerationHandle) -> Outcome {
 enum TinyEngine {
     static let path: String = try! TinyModel.write()
 
-    static func make(kvMemoryBytes: Int? = nil, maxBatchTokens: Int = 512, maxQueue: Int = 64,
-                     threads: Int = 2) throws -> InferenceEngine {
+    static func make(kvMemoryBytes: Int? = nil, maxBatchTokens: Int = 512, shortPrefillTokens: Int = 256,
+                     maxQueue: Int = 64, threads: Int = 2) throws -> InferenceEngine {
         var configuration = EngineConfiguration(modelPath: path)
         configuration.threadCount = threads
         configuration.kvMemoryBytes = kvMemoryBytes
         configuration.scheduler.maxBatchTokens = maxBatchTokens
+        configuration.scheduler.shortPrefillTokens = shortPrefillTokens
         configuration.maxQueuedRequests = maxQueue
         return try InferenceEngine(configuration: configuration)
     }
@@ -118,6 +119,32 @@ enum TinyEngine {
         }
         #expect(tight.metrics().preemptionsTotal > 0, "the budget was small enough to force preemption")
         #expect(tight.metrics().kvBlocksUsed == tight.metrics().kvBlocksCached)
+    }
+
+    /// Head-of-line: a short request that arrives while a long prompt is being prefilled gets its
+    /// answer before that prefill ends (short prefills go first, within half the step budget),
+    /// and both answers equal the ones computed alone.
+    @Test func aShortRequestIsNotStuckBehindALongPrefill() throws {
+        let long = TinyEngine.prompt(1, length: 480), short = TinyEngine.prompt(2, length: 12)
+        let alone = try TinyEngine.make()
+        let expectedLong = collect(try alone.submit(TinyEngine.request("l0", prompt: long, maxTokens: 4))).tokens
+        let expectedShort = collect(try alone.submit(TinyEngine.request("s0", prompt: short, maxTokens: 4))).tokens
+
+        // 480 prompt tokens at 16 per step: 30 steps of prefill.
+        let engine = try TinyEngine.make(maxBatchTokens: 16, shortPrefillTokens: 12)
+        let longHandle = try engine.submit(TinyEngine.request("l", prompt: long, maxTokens: 4))
+        let shortOutcome = collect(try engine.submit(TinyEngine.request("s", prompt: short, maxTokens: 4)))
+        var longEventsSoFar: [GenerationEvent] = []
+        while case .event(let event) = longHandle.next(timeout: 0) { longEventsSoFar.append(event) }
+        let longAnsweredFirst = longEventsSoFar.contains { if case .text = $0 { return true } else { return false } }
+        #expect(!longAnsweredFirst, "the short request waited for the whole long prefill")
+        #expect(shortOutcome.tokens == expectedShort)
+        var longOutcome = collect(longHandle)
+        for case .text(let text, let tokens, _) in longEventsSoFar {
+            longOutcome.text = text + longOutcome.text
+            longOutcome.tokens = tokens + longOutcome.tokens
+        }
+        #expect(longOutcome.tokens == expectedLong)
     }
 
     @Test func cancellationEndsTheSessionAndFreesItsBlocks() throws {
