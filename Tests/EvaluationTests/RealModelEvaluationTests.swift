@@ -1,0 +1,56 @@
+import Attention
+import Evaluation
+import Foundation
+import GGUF
+import Kernels
+import Models
+import Testing
+import Tokenization
+import TestSupport
+
+/// The evaluation pipeline on a real model (SmolLM2-135M-Instruct), small enough for the suite.
+@Suite(.serialized) struct RealModelEvaluationTests {
+    func modelPath() throws -> String {
+        guard let path = TestModels.path(TestModels.smolLM2) else {
+            Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2)))
+            throw EvaluationError.invalidOption("missing model")
+        }
+        return path
+    }
+
+    @Test func singleNeedleAtOneKilotokenRunsThroughTheEngine() throws {
+        let plan = EvaluationPlan(modelPath: try modelPath(), threadCount: 2, policies: [.dense], contexts: [1024],
+                                  tasks: [.needleSingle], haystacks: [.noise], depths: [0.5], samples: 1, seed: 11)
+        let report = try EvaluationRunner(plan: plan).run()
+        #expect(report.outcomes.count == 1)
+        let outcome = try #require(report.outcomes.first)
+        // The prompt fills the context: the haystack grows to the last sentence that fits.
+        #expect(outcome.promptTokens <= 1024 && outcome.promptTokens > 1000)
+        #expect(!outcome.answer.isEmpty)
+        #expect(outcome.expected.count == 7)
+        #expect(outcome.score == AnswerScorer.score(answer: outcome.answer, expected: outcome.expected))
+        #expect(outcome.prefillSeconds > 0)
+        let row = try #require(report.rows.first)
+        #expect(report.rows.count == 1)
+        #expect(row.accuracy == outcome.score)
+        #expect(report.table().contains("niah-single/noise"))
+    }
+
+    @Test func perplexityOfRepetitiveTextIsLowAndDenseAgreesWithItself() throws {
+        let file = try GGUFFile(path: try modelPath())
+        let tokenizer = try makeTokenizer(from: file)
+        let model = try Model(file: file, threads: ThreadPool(threadCount: 2))
+        // The noise haystack repeats five sentences: after 256 tokens a model predicts it well.
+        let text = tokenizer.encode(String(repeating: Haystack.noiseSentences.joined(), count: 40), addSpecial: false,
+                                    parseSpecial: false)
+        let evaluator = PerplexityEvaluator(model: model, scoredPositionsPerWindow: 64)
+        let results = try evaluator.evaluate(text: text, context: 512, windows: 1, policies: [.dense], bos: nil)
+        let statistics = try #require(results.first?.statistics)
+        #expect(statistics.count == 64)
+        #expect(statistics.meanNLL < 0.5, "mean NLL \(statistics.meanNLL) on text repeated 40 times")
+        #expect(statistics.meanNLL > 0)
+        #expect(statistics.meanKL == 0)
+        #expect(statistics.topAgreement == 1)
+        #expect(results[0].windowSeconds.count == 1)
+    }
+}
