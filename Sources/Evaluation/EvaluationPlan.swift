@@ -23,7 +23,7 @@ public struct EvaluationPlan: Sendable {
 
     public init(modelPath: String, threadCount: Int, policies: [AttentionPolicy], contexts: [Int],
                 tasks: [EvaluationTask], haystacks: [Haystack.Kind] = Haystack.Kind.allCases,
-                depths: [Double] = [0.1, 0.5, 0.9], samples: Int = 1, windows: Int = 2, scoredPositions: Int = 256,
+                depths: [Double] = [0.1, 0.5, 0.9], samples: Int = 1, windows: Int = 1, scoredPositions: Int = 256,
                 seed: UInt64 = 0, corpusDirectory: String = LicenseCorpus.defaultDirectory, maxAnswerTokens: Int = 12) {
         self.modelPath = modelPath; self.threadCount = threadCount; self.policies = policies; self.contexts = contexts
         self.tasks = tasks; self.haystacks = haystacks; self.depths = depths; self.samples = samples
@@ -52,5 +52,14 @@ public struct EvaluationPlan: Sendable {
     /// Needle prompts this plan generates (each runs once per policy).
     public var needleSampleCount: Int {
         contexts.count * tasks.filter(\.isNeedle).count * haystacks.count * depths.count * samples
+    }
+
+    /// Prefills of `context` tokens the plan runs per context length: every needle prompt once
+    /// per policy; every ppl window once for the dense baseline and once per other policy
+    /// (fewer windows when the text is short).
+    public var prefillsPerContext: (needle: Int, perplexity: Int) {
+        let needle = needleSampleCount / max(1, contexts.count) * policies.count
+        let perplexity = tasks.contains(.perplexity) ? windows * (1 + policies.filter { $0 != .dense }.count) : 0
+        return (needle, perplexity)
     }
 }

@@ -25,6 +25,8 @@ public struct EvaluationRunner {
         let needsText = plan.tasks.contains(.perplexity) || (!needleTasks.isEmpty && plan.haystacks.contains(.text))
         let corpus = try needsText ? LicenseCorpus.load(directory: plan.corpusDirectory) : ""
         let maxContext = plan.contexts.max()!
+        let prefills = plan.prefillsPerContext
+        log("plan: per context length (\(plan.contexts.map(String.init).joined(separator: ", ")) tokens): \(prefills.needle) needle prefills + \(prefills.perplexity) ppl prefills")
 
         var outcomes: [NeedleOutcome] = []
         if !needleTasks.isEmpty {
@@ -42,12 +44,12 @@ public struct EvaluationRunner {
     private func runNeedles(tasks: [EvaluationTask], corpus: String, maxContext: Int) throws -> [NeedleOutcome] {
         var configuration = EngineConfiguration(modelPath: plan.modelPath)
         configuration.threadCount = plan.threadCount
-        configuration.contextLength = maxContext + plan.maxAnswerTokens + 1
+        configuration.contextLength = maxContext
         configuration.maxQueuedRequests = 1
         let engine = try InferenceEngine(configuration: configuration)
         defer { engine.shutdown() }
-        guard maxContext + plan.maxAnswerTokens <= engine.model.contextLength else {
-            throw EvaluationError.contextTooLong(requested: maxContext, modelContext: engine.model.contextLength - plan.maxAnswerTokens)
+        guard maxContext <= engine.model.contextLength else {
+            throw EvaluationError.contextTooLong(requested: maxContext, modelContext: engine.model.contextLength)
         }
         guard let template = engine.chatTemplate else { throw EvaluationError.missingChatTemplate(model: plan.modelPath) }
         let generator = NeedleTaskGenerator(format: ChatPromptFormat(template: template, tokenizer: engine.tokenizer),
@@ -61,16 +63,22 @@ public struct EvaluationRunner {
                 for haystack in haystacks {
                     for depth in plan.depths {
                         for index in 0..<plan.samples {
-                            let sample = try generator.sample(task: task, haystack: haystack, context: context, depth: depth, index: index)
+                            // The prompt leaves room for the answer: prompt + answer fit the context.
+                            let building = Date()
+                            var sample = try generator.sample(task: task, haystack: haystack, context: context - plan.maxAnswerTokens,
+                                                              depth: depth, index: index)
+                            sample.context = context
+                            let buildSeconds = Date().timeIntervalSince(building)
                             done += 1
                             for policy in plan.policies {
                                 let outcome = try evaluator.run(sample, policy: policy)
                                 outcomes.append(outcome)
-                                log(String(format: "[%d/%d] %@ %@/%@ context %d depth %.0f%% #%d: %@ (expected %@, answered %@) %.2f s",
+                                log(String(format: "[%d/%d] %@ %@/%@ context %d depth %.0f%% #%d: %@ (expected %@, answered %@) prefill %.2f s (%d tokens, prompt built in %.2f s)",
                                            done, plan.needleSampleCount, policy.kind.rawValue, task.rawValue,
                                            haystack.kind.rawValue, context, depth * 100, index,
                                            outcome.score == 1 ? "correct" : "wrong", outcome.expected,
-                                           outcome.answer.debugDescription, outcome.prefillSeconds))
+                                           outcome.answer.debugDescription, outcome.prefillSeconds, outcome.promptTokens,
+                                           buildSeconds))
                             }
                         }
                     }

@@ -14,7 +14,8 @@ public struct Needle: Sendable, Equatable {
 public struct NeedleSample: Sendable {
     public var task: EvaluationTask
     public var haystack: Haystack.Kind
-    /// Requested prompt length in tokens; `tokens.count` is at most this.
+    /// The context length the sample was made for: `tokens.count` is at most this (the runner
+    /// asks for a prompt that leaves room for the answer and then records the full context).
     public var context: Int
     /// Requested depth of the asked needle.
     public var depth: Double

@@ -101,19 +101,26 @@ import Testing
 }
 
 @Suite struct AttentionProfileRecorderTests {
-    @Test func chunkReportsExtendSeriesAndUnreportedHeadsStayUnprofiled() {
+    @Test func segmentsFillInAndRigidityComesFromTheCallersRule() {
         let recorder = AttentionProfileRecorder(layerCount: 2, kvHeadCount: 2)
-        // First prefill chunk: segments 0–1; second chunk: segments 2–3.
-        recorder.record(layer: 1, kvHead: 0, entropy: [nil, 2.0], budgetTokens: [nil, nil], isRigid: false)
-        recorder.record(layer: 1, kvHead: 0, entropy: [nil, nil, 2.5, 3.0], budgetTokens: [nil, nil, 1024, 2048], isRigid: false)
-        recorder.record(layer: 1, kvHead: 1, entropy: [nil, 0, 0, 0], budgetTokens: [nil, nil, 512, 512], isRigid: true)
-        let profile = recorder.profile(model: "m", policy: "p", promptTokens: 2000, segmentTokens: 512, blockTokens: 8)
+        // Layer 0 runs dense (never reported); layer 1 reports segments 1–3 out of order.
+        recorder.record(layer: 1, segment: 3, entropy: [3.0, 0], budgetTokens: [2048, 512])
+        recorder.record(layer: 1, segment: 1, entropy: [2.0, 0], budgetTokens: [nil, nil])
+        recorder.record(layer: 1, segment: 2, entropy: [2.5, 1e-7], budgetTokens: [1024, 512])
+        var seen: [[Double?]] = []
+        let profile = recorder.profile(model: "m", policy: "p", promptTokens: 2000, segmentTokens: 512, blockTokens: 8) {
+            seen.append($0)
+            return $0.allSatisfy { ($0 ?? 0) < 1e-5 }
+        }
         #expect(profile.segmentCount == 4)
         #expect(profile.head(layer: 1, kvHead: 0).entropy == [nil, 2.0, 2.5, 3.0])
         #expect(profile.head(layer: 1, kvHead: 0).budgetTokens == [nil, nil, 1024, 2048])
+        #expect(!profile.head(layer: 1, kvHead: 0).isRigid)
         #expect(profile.head(layer: 1, kvHead: 1).isRigid)
+        // Unprofiled heads are never rigid, and the rule is not asked about them.
+        #expect(!profile.head(layer: 0, kvHead: 1).isRigid)
         #expect(profile.head(layer: 0, kvHead: 1).entropy == [nil, nil, nil, nil])
-        #expect(profile.head(layer: 0, kvHead: 1).budgetTokens == [nil, nil, nil, nil])
+        #expect(seen.count == 2)
         #expect(profile.rigidHeadCount == 1)
     }
 }

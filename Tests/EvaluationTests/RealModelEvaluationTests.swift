@@ -24,8 +24,10 @@ import TestSupport
         let report = try EvaluationRunner(plan: plan).run()
         #expect(report.outcomes.count == 1)
         let outcome = try #require(report.outcomes.first)
-        // The prompt fills the context: the haystack grows to the last sentence that fits.
-        #expect(outcome.promptTokens <= 1024 && outcome.promptTokens > 1000)
+        // The prompt fills the context less the 12 answer tokens: the haystack grows to the last
+        // sentence that fits.
+        #expect(outcome.promptTokens <= 1024 - 12 && outcome.promptTokens > 990)
+        #expect(outcome.context == 1024)
         #expect(!outcome.answer.isEmpty)
         #expect(outcome.expected.count == 7)
         #expect(outcome.score == AnswerScorer.score(answer: outcome.answer, expected: outcome.expected))
