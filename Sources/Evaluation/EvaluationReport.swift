@@ -35,6 +35,12 @@ public struct EvaluationReport: Sendable {
     public var outcomes: [NeedleOutcome]
     public var elapsedSeconds: Double
 
+    public init(modelPath: String, plan: EvaluationPlan, rows: [EvaluationRow], outcomes: [NeedleOutcome],
+                elapsedSeconds: Double) {
+        self.modelPath = modelPath; self.plan = plan; self.rows = rows; self.outcomes = outcomes
+        self.elapsedSeconds = elapsedSeconds
+    }
+
     /// Rows from outcomes (needle tasks) and ppl results, ordered policy, context, task.
     public static func rows(needles outcomes: [NeedleOutcome], perplexity: [PerplexityEvaluator.PolicyResult],
                             policies: [AttentionPolicy]) -> [EvaluationRow] {
@@ -82,7 +88,7 @@ public struct EvaluationReport: Sendable {
         for row in rows {
             var cells = [row.policy.kind.rawValue, String(row.context), row.taskLabel]
             if let statistics = row.statistics {
-                cells.append("\(row.sampleCount) win × \(row.scoredTokenCount / max(1, row.sampleCount)) pos")
+                cells.append("\(row.sampleCount) win / \(row.scoredTokenCount) pos")
                 cells += ["-", "-", String(format: "%.4f", statistics.meanNLL), String(format: "%.3f", statistics.perplexity),
                           String(format: "%.5f", statistics.meanKL), String(format: "%.1f%%", statistics.topAgreement * 100)]
             } else {

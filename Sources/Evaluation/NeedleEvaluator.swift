@@ -16,6 +16,13 @@ public struct NeedleOutcome: Sendable {
     public var score: Double
     /// Time to first token as the engine reports it (prefill plus the first sampling step).
     public var prefillSeconds: Double
+
+    public init(policy: AttentionPolicy, task: EvaluationTask, haystack: Haystack.Kind, context: Int, depth: Double,
+                sampleIndex: Int, promptTokens: Int, expected: String, answer: String, score: Double, prefillSeconds: Double) {
+        self.policy = policy; self.task = task; self.haystack = haystack; self.context = context; self.depth = depth
+        self.sampleIndex = sampleIndex; self.promptTokens = promptTokens; self.expected = expected; self.answer = answer
+        self.score = score; self.prefillSeconds = prefillSeconds
+    }
 }
 
 /// Runs needle samples through the engine exactly as the server does: a `GenerationRequest`

@@ -31,6 +31,11 @@ public final class PerplexityEvaluator {
         public var statistics = NextTokenStatistics()
         /// Wall time of each window's forward pass (prefill plus logits of the scored rows).
         public var windowSeconds: [Double] = []
+
+        public init(policy: AttentionPolicy, context: Int) {
+            self.policy = policy
+            self.context = context
+        }
     }
 
     /// Positions of a `windowLength`-token window whose next token is scored: `count` positions

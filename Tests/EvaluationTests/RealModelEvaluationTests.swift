@@ -55,4 +55,19 @@ import TestSupport
         #expect(statistics.topAgreement == 1)
         #expect(results[0].windowSeconds.count == 1)
     }
+
+    @Test func contextsBeyondTheModelAreRefusedWithTheLimit() throws {
+        // A corpus of our own, so the test does not depend on /usr/share/common-licenses.
+        let corpus = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: corpus) }
+        try syntheticProse(sentences: 50).write(toFile: corpus + "/text", atomically: true, encoding: .utf8)
+        for task in [EvaluationTask.needleSingle, .perplexity] {
+            let plan = EvaluationPlan(modelPath: try modelPath(), threadCount: 2, policies: [.dense], contexts: [16384],
+                                      tasks: [task], haystacks: [.noise], corpusDirectory: corpus)
+            #expect(throws: EvaluationError.contextTooLong(requested: 16384, modelContext: 8192)) {
+                try EvaluationRunner(plan: plan).run()
+            }
+        }
+    }
 }
