@@ -62,14 +62,24 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             let plan = EvaluationPlan(
                 modelPath: try modelOptions.resolvedPath(), threadCount: modelOptions.threadCount,
-                policies: try Self.list(policies, "--policies") { AttentionPolicy.Kind(rawValue: $0).map(AttentionPolicy.init(kind:)) },
-                contexts: try Self.list(context, "--context", Self.tokenCount),
-                tasks: try Self.list(tasks, "--tasks") { EvaluationTask(rawValue: $0) },
-                haystacks: try Self.list(haystacks, "--haystacks") { Haystack.Kind(rawValue: $0) },
-                depths: try Self.list(depths, "--depths") { Double($0).map { $0 / 100 } },
+                policies: try Self.list(policies, "--policies", expected: AttentionPolicy.Kind.allCases.map(\.rawValue).joined(separator: ", ")) {
+                    AttentionPolicy.Kind(rawValue: $0).map(AttentionPolicy.init(kind:))
+                },
+                contexts: try Self.list(context, "--context", expected: "token counts such as 4096 or 8k", Self.tokenCount),
+                tasks: try Self.list(tasks, "--tasks", expected: EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")) {
+                    EvaluationTask(rawValue: $0)
+                },
+                haystacks: try Self.list(haystacks, "--haystacks", expected: Haystack.Kind.allCases.map(\.rawValue).joined(separator: ", ")) {
+                    Haystack.Kind(rawValue: $0)
+                },
+                depths: try Self.list(depths, "--depths", expected: "percentages such as 10,50,90") { Double($0).map { $0 / 100 } },
                 samples: samples, windows: windows, scoredPositions: scoredPositions, seed: seed,
                 corpusDirectory: corpus)
             try plan.validate()
+            // Fail now, not after hours of evaluation, when the JSON cannot be written.
+            if let json, !FileManager.default.createFile(atPath: json, contents: nil) {
+                throw ValidationError("cannot write \(json); check that its directory exists and is writable")
+            }
             let report = try EvaluationRunner(plan: plan, log: printError).run()
             print(report.table())
             print()
@@ -90,9 +100,9 @@ struct Eval: ParsableCommand {
     }
 
     /// Parses a comma-separated list; an unknown item names the option and the item.
-    static func list<T>(_ text: String, _ option: String, _ parse: (String) -> T?) throws -> [T] {
+    static func list<T>(_ text: String, _ option: String, expected: String, _ parse: (String) -> T?) throws -> [T] {
         try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { item in
-            guard let value = parse(item) else { throw ValidationError("\(option): '\(item)' is not a valid value") }
+            guard let value = parse(item) else { throw ValidationError("\(option): '\(item)' is not valid; expected \(expected)") }
             return value
         }
     }
