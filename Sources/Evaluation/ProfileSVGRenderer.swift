@@ -12,9 +12,13 @@ public struct ProfileSVGRenderer {
     public var horizontalGap = 12.0
     public var verticalGap = 8.0
     public var leftMargin = 56.0
-    public var topMargin = 118.0
+    public var topMargin = 136.0
     public var rightMargin = 16.0
     public var bottomMargin = 16.0
+    /// The picture is at least this wide (title and legend fit); with few KV heads the charts
+    /// widen up to `maximumCellWidth` to use the room.
+    public var minimumWidth = 820.0
+    public var maximumCellWidth = 360.0
 
     public init() {}
 
@@ -39,7 +43,16 @@ public struct ProfileSVGRenderer {
     }
 
     public func render(_ profile: AttentionProfile) -> String {
-        let width = leftMargin + Double(profile.kvHeadCount) * (cellWidth + horizontalGap) - horizontalGap + rightMargin
+        var layout = self
+        let columns = Double(max(1, profile.kvHeadCount))
+        let fitting = (minimumWidth - leftMargin - rightMargin + horizontalGap) / columns - horizontalGap
+        layout.cellWidth = max(cellWidth, min(maximumCellWidth, fitting))
+        return layout.draw(profile)
+    }
+
+    private func draw(_ profile: AttentionProfile) -> String {
+        let width = max(minimumWidth,
+                        leftMargin + Double(profile.kvHeadCount) * (cellWidth + horizontalGap) - horizontalGap + rightMargin)
         let height = topMargin + Double(profile.layerCount) * (cellHeight + verticalGap) - verticalGap + bottomMargin
         let entropyTop = Self.entropyScale(profile)
         let budgetTop = Self.budgetScale(profile)
@@ -48,13 +61,14 @@ public struct ProfileSVGRenderer {
         <rect width="100%" height="100%" fill="white"/>
 
         """
-        let title = "Attention entropy per layer and KV head: \(profile.model), \(profile.promptTokens) tokens, \(profile.segmentCount) segments of \(profile.segmentTokens)"
-        svg += text(title, x: 12, y: 20, size: 14, weight: "bold")
+        svg += text("Attention entropy per layer and KV head", x: 12, y: 20, size: 14, weight: "bold")
+        svg += text("\(profile.model) · \(profile.promptTokens) tokens in \(profile.segmentCount) segments of \(profile.segmentTokens) · policy \(profile.policy)",
+                    x: 12, y: 38, size: 11)
         let budgets = profile.heads.flatMap { $0.budgetTokens.compactMap { $0 } }
         let meanBudget = budgets.isEmpty ? 0 : Double(budgets.reduce(0, +)) / Double(budgets.count)
-        svg += text("policy \(profile.policy) · \(profile.rigidHeadCount) of \(profile.heads.count) heads rigid · mean budget \(Int(meanBudget.rounded())) tokens of past context per head and segment",
-                    x: 12, y: 38, size: 11)
-        svg += legend(y: 52, entropyTop: entropyTop, budgetTop: budgetTop)
+        svg += text("\(profile.rigidHeadCount) of \(profile.heads.count) heads rigid · mean budget \(Int(meanBudget.rounded())) tokens of past context per head and sparse segment",
+                    x: 12, y: 54, size: 11)
+        svg += legend(y: 74, entropyTop: entropyTop, budgetTop: budgetTop)
         for kvHead in 0..<profile.kvHeadCount {
             let x = leftMargin + Double(kvHead) * (cellWidth + horizontalGap)
             svg += text("KV head \(kvHead)", x: x + cellWidth / 2, y: topMargin - 8, size: 11, anchor: "middle", weight: "bold")
@@ -82,7 +96,7 @@ public struct ProfileSVGRenderer {
         item("<line x1=\"X0\" y1=\"\(fmt(y))\" x2=\"X1\" y2=\"\(fmt(y))\" stroke=\"\(Self.entropyColor)\" stroke-width=\"2\"/>\n",
              "entropy (nats, 0–\(fmt(entropyTop)) in every chart)", width: 250)
         item("<line x1=\"X0\" y1=\"\(fmt(y))\" x2=\"X1\" y2=\"\(fmt(y))\" stroke=\"\(Self.boundColor)\" stroke-width=\"1.2\" stroke-dasharray=\"3 2\"/>\n",
-             "largest possible (uniform over visible blocks)", width: 270)
+             "largest possible (uniform over visible blocks)", width: 300)
         item("<rect x=\"X0\" y=\"\(fmt(y - 6))\" width=\"22\" height=\"12\" fill=\"\(Self.budgetColor)\" fill-opacity=\"0.55\"/>\n",
              "budget (tokens, 0–\(budgetTop))", width: 190)
         svg += "<rect x=\"12\" y=\"\(fmt(y + 14))\" width=\"22\" height=\"12\" fill=\"\(Self.denseColor)\"/>\n"
@@ -134,14 +148,16 @@ public struct ProfileSVGRenderer {
         let profiled = head.entropy.compactMap { $0 }.filter(\.isFinite)
         let summary = head.isRigid ? "rigid" : profiled.isEmpty ? "dense" : String(format: "max %.2f", profiled.max()!)
         svg += text(summary, x: x + cellWidth - 4, y: y + 12, size: 9, anchor: "end",
-                    color: head.isRigid ? Self.rigidFrame : "#555555")
+                    color: head.isRigid ? Self.rigidFrame : "#555555", halo: true)
         svg += "<title>layer \(head.layer), KV head \(head.kvHead)\(head.isRigid ? ", rigid" : ""): entropy \(profiled.map { String(format: "%.3f", $0) }.joined(separator: ", "))</title>\n"
         return svg + "</g>\n"
     }
 
+    /// A label; `halo` outlines it in white so it stays legible over the chart.
     private func text(_ content: String, x: Double, y: Double, size: Double, anchor: String = "start",
-                      weight: String = "normal", color: String = "#222222") -> String {
-        "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" font-size=\"\(fmt(size))\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\" fill=\"\(color)\">\(Self.escaped(content))</text>\n"
+                      weight: String = "normal", color: String = "#222222", halo: Bool = false) -> String {
+        let outline = halo ? " stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\"" : ""
+        return "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" font-size=\"\(fmt(size))\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\" fill=\"\(color)\"\(outline)>\(Self.escaped(content))</text>\n"
     }
 
     /// Text safe inside an XML element or attribute.
