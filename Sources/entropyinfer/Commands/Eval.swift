@@ -18,9 +18,10 @@ struct Eval: ParsableCommand {
         to standard error, the table to standard output.
 
         The defaults run 52 prefills of 8,192 tokens (4 policies × (2 tasks × 2 haystacks × 3 depths \
-        × 1 sample + 1 ppl window)): about 1.7 hours for Qwen2.5-Coder-0.5B on 2 vCPUs, about half an hour \
-        for SmolLM2-135M (estimated from the CPU time of 4K and 8K dense prefills). Time grows with samples × depths × tasks × haystacks × policies, and a bit \
-        faster than linearly with the context.
+        × 1 sample + 1 ppl window)): at most about 1.8 hours for Qwen2.5-Coder-0.5B on 2 vCPUs (each \
+        8K prefill costing as much as dense, about 125 s; sparse policies cost less), 30 to 40 minutes for \
+        SmolLM2-135M. Time grows with samples × depths × tasks × haystacks × policies, and faster than \
+        linearly with the context (dense attention is quadratic).
         """)
 
     @OptionGroup var modelOptions: ModelOptions
