@@ -61,8 +61,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "GGUF", "JSON", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "GGUF", "JSON", "TestSupport"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
     ]
