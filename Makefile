@@ -2,7 +2,7 @@
 #
 #   make serve    install what is missing, build release, pull the default model, start the server
 #   make test     install what is missing, build, pull the test model, run every test
-#   make bench    long benchmarks (not part of make test)
+#   make bench    benchmarks of both models, optionally against llama.cpp (LLAMA_BENCH=...)
 
 SWIFT        ?= swift
 CONFIG       ?= release
@@ -49,8 +49,13 @@ test-e2e: deps test-venv
 serve: deps models
 	@$(BIN) serve --model $(DEFAULT_MODEL)
 
+# LLAMA_BENCH=/path/to/llama-bench adds llama.cpp on the same file and threads, interleaved.
+LLAMA_BENCH ?=
+BENCH_VS_LLAMA := $(if $(LLAMA_BENCH),--llama-bench $(LLAMA_BENCH))
 bench: deps models
-	@$(BIN) bench --model $(DEFAULT_MODEL)
+	@$(BIN) pull $(LONG_MODEL)
+	@$(BIN) bench --model $(DEFAULT_MODEL) --prompt-tokens 512,2048 --gen-tokens 128 --bandwidth $(BENCH_VS_LLAMA)
+	@$(BIN) bench --model $(LONG_MODEL) --prompt-tokens 512,2048 --gen-tokens 128 $(BENCH_VS_LLAMA)
 
 clean:
 	@rm -rf .build

@@ -48,6 +48,9 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// segment.
     public var sinkTokens = 64
     public var localWindowTokens = 512
+    /// The prompt's last segment (where the question usually is) attends densely, as in the
+    /// released code; `reference` always does.
+    public var denseLastSegment = true
 
     // `uniform` knob.
     /// Tokens of past context every head selects per segment.
@@ -70,9 +73,9 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .reference:
             return "reference(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),et=\(rigidEntropyThreshold),delta=\(deltaThreshold),alpha=\(alpha),base=\(baseBudgetTokens),max=\(maximumBudgetFactor))"
         case .entropy:
-            return "entropy(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),cover=\(coverage),min=\(minimumBudgetTokens),max=\(maximumBudgetTokens),sink=\(sinkTokens),local=\(localWindowTokens))"
+            return "entropy(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),cover=\(coverage),min=\(minimumBudgetTokens),max=\(maximumBudgetTokens),sink=\(sinkTokens),local=\(localWindowTokens),last=\(denseLastSegment ? "dense" : "sparse"))"
         case .uniform:
-            return "uniform(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),budget=\(uniformBudgetTokens))"
+            return "uniform(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),budget=\(uniformBudgetTokens),last=\(denseLastSegment ? "dense" : "sparse"))"
         }
     }
 

@@ -50,29 +50,20 @@ public final class DenseAttention: @unchecked Sendable {
     private func runSplitOverTiles(layer: Int, queries: AttentionQueries, kv: KVSequence, output: AttentionOutput) {
         let tileCount = (queries.tokenCount + Self.tileTokens - 1) / Self.tileTokens
         let kvHeads = geometry.kvHeadCount
+        let tile = AttentionTile(geometry: geometry)
         threads.run(tasks: kvHeads * tileCount) { task, thread in
             let kvHead = task % kvHeads
-            let tile = task / kvHeads
-            let firstToken = tile * Self.tileTokens
+            let firstToken = task / kvHeads * Self.tileTokens
             let tokenCount = min(Self.tileTokens, queries.tokenCount - firstToken)
             let work = scratch[thread]
-            let rows = gather(queries: queries, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, into: work)
-            resetState(work, rows: rows)
+            let rows = tile.gather(queries: queries, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, into: work)
+            tile.resetState(work, rows: rows)
             kv.withBlockList(layer: layer, kvHead: kvHead) { list in
                 var list = list
                 let blockLimit = visibleBlockCount(list, lastPosition: queries.firstPosition + firstToken + tokenCount - 1)
-                var chunkStart = 0
-                while chunkStart < blockLimit {
-                    let count = min(Self.chunkBlocks, blockLimit - chunkStart)
-                    ei_attention_chunk(work.queries, geometry.headDim, work.limits, Int32(rows), Int32(geometry.headDim),
-                                       geometry.scale, &list, Int32(chunkStart), Int32(count),
-                                       work.chunkAccumulator, work.chunkMax, work.chunkSum, work.block)
-                    ei_attention_merge(Int32(rows), Int32(geometry.headDim), work.accumulator, work.rowMax, work.rowSum,
-                                       work.chunkAccumulator, work.chunkMax, work.chunkSum)
-                    chunkStart += count
-                }
+                tile.attend(work, rows: rows, list: &list, blockLimit: blockLimit)
             }
-            finish(work, rows: rows, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, output: output)
+            tile.finish(work, rows: rows, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, output: output)
         }
     }
 
@@ -91,6 +82,7 @@ public final class DenseAttention: @unchecked Sendable {
             partialCapacity = needed
         }
         let lastPosition = queries.firstPosition + queries.tokenCount - 1
+        let tile = AttentionTile(geometry: geometry)
         // Gather each KV head's rows once, into the scratch of thread 0..kvHeads-1 cyclically is
         // not safe across tasks; gather into the partial area's neighbour instead: reuse scratch[0]
         // per head sequentially (few rows).
@@ -99,7 +91,7 @@ public final class DenseAttention: @unchecked Sendable {
         defer { gathered.deallocate(); limits.deallocate() }
         for kvHead in 0..<kvHeads {
             let work = scratch[0]
-            _ = gather(queries: queries, kvHead: kvHead, firstToken: 0, tokenCount: queries.tokenCount, into: work)
+            _ = tile.gather(queries: queries, kvHead: kvHead, firstToken: 0, tokenCount: queries.tokenCount, into: work)
             (gathered + kvHead * rows * headDim).update(from: work.queries, count: rows * headDim)
             (limits + kvHead * rows).update(from: work.limits, count: rows)
         }
@@ -125,49 +117,13 @@ public final class DenseAttention: @unchecked Sendable {
         threads.run(tasks: kvHeads) { kvHead, thread in
             let work = scratch[thread]
             work.ensure(rows: rows, headDim: headDim)
-            resetState(work, rows: rows)
+            tile.resetState(work, rows: rows)
             for chunk in 0..<chunkCount {
                 let state = partials + (kvHead * chunkCount + chunk) * slot
                 ei_attention_merge(Int32(rows), Int32(headDim), work.accumulator, work.rowMax, work.rowSum,
                                    state, state + rows * headDim, state + rows * headDim + rows)
             }
-            finish(work, rows: rows, kvHead: kvHead, firstToken: 0, tokenCount: queries.tokenCount, output: output)
-        }
-    }
-
-    // MARK: - Shared steps
-
-    /// Copies the rows of one KV head's query group for tokens [firstToken, firstToken+tokenCount)
-    /// into `work.queries` (token-major, then head) with their visibility limits.
-    private func gather(queries: AttentionQueries, kvHead: Int, firstToken: Int, tokenCount: Int,
-                        into work: AttentionScratch) -> Int {
-        let group = geometry.groupSize
-        let headDim = geometry.headDim
-        for token in 0..<tokenCount {
-            let source = queries.base + (firstToken + token) * queries.tokenStride + kvHead * group * headDim
-            (work.queries + token * group * headDim).update(from: source, count: group * headDim)
-            for head in 0..<group {
-                work.limits[token * group + head] = Int32(queries.firstPosition + firstToken + token)
-            }
-        }
-        return tokenCount * group
-    }
-
-    private func resetState(_ work: AttentionScratch, rows: Int) {
-        work.rowMax.update(repeating: -.infinity, count: rows)
-        work.rowSum.update(repeating: 0, count: rows)
-        work.accumulator.update(repeating: 0, count: rows * geometry.headDim)
-    }
-
-    /// Normalises the state and writes it to the output rows of the group's heads.
-    private func finish(_ work: AttentionScratch, rows: Int, kvHead: Int, firstToken: Int, tokenCount: Int,
-                        output: AttentionOutput) {
-        let group = geometry.groupSize
-        let headDim = geometry.headDim
-        for token in 0..<tokenCount {
-            let destination = output.base + (firstToken + token) * output.tokenStride + kvHead * group * headDim
-            ei_attention_finish(Int32(group), Int32(headDim), work.accumulator + token * group * headDim,
-                                work.rowSum + token * group, destination, headDim)
+            tile.finish(work, rows: rows, kvHead: kvHead, firstToken: 0, tokenCount: queries.tokenCount, output: output)
         }
     }
 }

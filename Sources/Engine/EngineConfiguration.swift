@@ -1,3 +1,4 @@
+import Attention
 import KVMemory
 
 /// Engine settings (the server's config maps onto these).
@@ -17,6 +18,10 @@ public struct EngineConfiguration: Sendable {
     public var scheduler = SchedulerConfiguration()
     /// Requests waiting beyond this are refused (HTTP 503).
     public var maxQueuedRequests: Int = 64
+    /// Prefill attention of requests that name no policy; it applies to prompts of at least
+    /// `defaultAttention.minimumPromptTokens` tokens (shorter prompts run dense). A policy named
+    /// in a request applies at any length.
+    public var defaultAttention: AttentionPolicy = .dense
 
     public init(modelPath: String) {
         self.modelPath = modelPath

@@ -92,6 +92,12 @@ public struct GenerationUsage: Sendable, Equatable {
     public var queueMilliseconds: Double = 0
     public var promptMilliseconds: Double = 0
     public var generationMilliseconds: Double = 0
+    /// Prefill attention policy the request ran under ("dense", "entropy", ...).
+    public var attentionPolicy = "dense"
+    /// Query-key pairs attention computed (per query head, over layers), and what dense
+    /// attention would have computed for the same tokens.
+    public var attentionPairsComputed = 0
+    public var attentionPairsDense = 0
 
     public init() {}
 }

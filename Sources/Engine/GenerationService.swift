@@ -42,7 +42,8 @@ public struct EngineMetrics: Sendable {
     public var kvBlocksTotal = 0
     public var kvBytesUsed = 0
     public var kvBytesTotal = 0
-    /// Attention work skipped by sparse prefill (key-query pairs), for the usage extension.
+    /// Attention work in query-key pairs (per query head, over layers): what dense attention
+    /// would compute for every processed token, and how much of it sparse prefill skipped.
     public var attentionPairsSkippedTotal = 0
     public var attentionPairsTotal = 0
     public var stepsTotal = 0

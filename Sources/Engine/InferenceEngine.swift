@@ -1,3 +1,4 @@
+import Attention
 import Foundation
 import GGUF
 import Kernels
@@ -56,7 +57,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         let fullContextBytes = contextLength * layout.bytesPerToken * (layout.bytesPerBlock + layout.summaryBytesPerBlock) / layout.bytesPerBlock
         pool = try KVBlockPool(layout: layout, budgetBytes: configuration.kvMemoryBytes ?? min(4 * fullContextBytes, 8 << 30))
         prefixCache = PrefixCache(pool: pool)
-        kvNamespace = "kv=\(configuration.kvDataType.rawValue)|attention=dense"
+        kvNamespace = "kv=\(configuration.kvDataType.rawValue)"
         scheduler = Scheduler(configuration: configuration.scheduler)
         let stem = URL(fileURLWithPath: configuration.modelPath).deletingPathExtension().lastPathComponent
         model = ModelDescription(
@@ -104,10 +105,14 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         if neededBlocks > pool.blockCount {
             throw .exceedsKVMemory(requiredBytes: neededBlocks * pool.layout.bytesPerBlock, budgetBytes: pool.totalBytes)
         }
+        let attention = resolvedAttention(for: request)
+        if attention.kind == .reference && request.promptLogprobs != nil {
+            throw .invalidRequest("the 'reference' attention policy runs the whole prompt in one pass and cannot return prompt logprobs (echo); use the 'entropy' or 'dense' policy")
+        }
         let handle = GenerationHandle(requestID: request.id) { [weak self] in self?.wake() }
         let session = Session(request: request, handle: handle, tokenizer: tokenizer,
                               vocabularySize: network.config.vocabularySize, contextLength: contextLength,
-                              kvNamespace: kvNamespace)
+                              kvNamespace: kvNamespace, attention: attention)
         lock.lock()
         defer { lock.unlock() }
         if stopping { throw .shuttingDown }
@@ -116,6 +121,14 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         incoming.append(session)
         lock.broadcast()
         return handle
+    }
+
+    /// The request's own policy (any prompt length), else the configured default for prompts of
+    /// at least its `minimumPromptTokens`, else dense.
+    public func resolvedAttention(for request: GenerationRequest) -> AttentionPolicy {
+        if let policy = request.attention { return policy }
+        let fallback = configuration.defaultAttention
+        return request.prompt.count >= fallback.minimumPromptTokens ? fallback : .dense
     }
 
     public func metrics() -> EngineMetrics {
@@ -198,7 +211,8 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
             let start = session.processedCount
             let tokenStart = tokens.count
             tokens.append(contentsOf: session.tokens[start..<start + chunk.tokenCount])
-            segments.append(ForwardBatch.Segment(kv: session.kv!, tokenStart: tokenStart, tokenCount: chunk.tokenCount))
+            segments.append(ForwardBatch.Segment(kv: session.kv!, tokenStart: tokenStart, tokenCount: chunk.tokenCount,
+                                                 attention: session.attention, denseFromPosition: session.denseFromPosition))
             firstLogitRow.append(logitRows.count)
             for row in logitRowsWanted(session, start: start, count: chunk.tokenCount) {
                 logitRows.append(tokenStart + row)
@@ -206,7 +220,16 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         }
         let vocabulary = network.config.vocabularySize
         ensureLogits(rows: logitRows.count, vocabulary: vocabulary)
-        network.forward(ForwardBatch(tokens: tokens, segments: segments, logitRows: logitRows), logits: logits)
+        let work = network.forward(ForwardBatch(tokens: tokens, segments: segments, logitRows: logitRows), logits: logits)
+        var stepWork = AttentionWork()
+        for (index, chunk) in plan.enumerated() {
+            chunk.session.attentionWork += work[index]
+            stepWork += work[index]
+        }
+        lock.lock()
+        statistics.attentionPairsTotal += stepWork.pairsDense
+        statistics.attentionPairsSkippedTotal += stepWork.pairsSkipped
+        lock.unlock()
 
         for (index, chunk) in plan.enumerated() {
             let session = chunk.session
@@ -246,8 +269,12 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         session.cachedTokens = 0
         session.cacheCursor = nil
         guard session.usesPrefixCache else { return }
-        let found = prefixCache.lookup(session.tokens, namespace: session.cacheNamespace,
-                                       maximumTokens: session.tokens.count - 1)
+        var maximumTokens = session.tokens.count - 1
+        if !session.attention.isDense {
+            // Resume on a segment boundary so every query segment is profiled whole.
+            maximumTokens = maximumTokens / session.attention.segmentTokens * session.attention.segmentTokens
+        }
+        let found = prefixCache.lookup(session.tokens, namespace: session.cacheNamespace, maximumTokens: maximumTokens)
         kv.adopt(prefix: found.blocks)
         session.cacheCursor = found.cursor
         session.cachedTokens = min(found.cursor.tokenCount, session.promptCount)
@@ -361,6 +388,9 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         usage.queueMilliseconds = (session.admittedAt ?? end).timeIntervalSince(session.submittedAt) * 1000
         usage.promptMilliseconds = (session.firstTokenAt ?? end).timeIntervalSince(session.admittedAt ?? end) * 1000
         usage.generationMilliseconds = end.timeIntervalSince(session.firstTokenAt ?? end) * 1000
+        usage.attentionPolicy = session.attention.kind.rawValue
+        usage.attentionPairsComputed = session.attentionWork.pairsComputed
+        usage.attentionPairsDense = session.attentionWork.pairsDense
         session.state = .finished
         scheduler.remove(session)
         lock.lock()

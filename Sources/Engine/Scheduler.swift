@@ -99,6 +99,23 @@ final class Scheduler {
         let start = session.processedCount
         let remaining = session.unprocessedCount
         if remaining <= limit { return remaining }
+        switch session.attention.kind {
+        case .dense:
+            break
+        case .reference:
+            // Its rigid-head test needs every segment of the prompt: one pass.
+            return remaining
+        case .entropy, .uniform:
+            // Prompt logprobs keep their small chunks (logit rows cost memory); the pieces are
+            // still cut at segment boundaries and profiled against the segment's own start.
+            if !session.promptLogprobsDone { break }
+            // Whole query segments (the segment is the profile's unit): as many as the budget
+            // holds, at least the rest of the current one even if that overruns the budget.
+            let segment = session.attention.segmentTokens
+            let nextBoundary = (start / segment + 1) * segment
+            let alignedEnd = (start + limit) / segment * segment
+            return min(max(alignedEnd, nextBoundary), start + remaining) - start
+        }
         let alignment = configuration.chunkAlignment
         let alignedEnd = (start + limit) / alignment * alignment
         return alignedEnd > start ? alignedEnd - start : limit

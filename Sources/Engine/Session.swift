@@ -1,3 +1,4 @@
+import Attention
 import Foundation
 import KVMemory
 import Sampling
@@ -37,7 +38,12 @@ final class Session {
     /// sequence ends in the prefix cache. Sessions that need prompt logprobs or opted out
     /// (`cache_prompt: false`) neither reuse nor publish.
     let cacheNamespace: String
-    var usesPrefixCache: Bool { request.cachePrompt && request.promptLogprobs == nil }
+    /// `reference` decides on the whole prompt at once, so it never starts from a cached prefix.
+    var usesPrefixCache: Bool { request.cachePrompt && request.promptLogprobs == nil && attention.kind != .reference }
+    /// Prefill attention policy (resolved from the request and the engine's default).
+    let attention: AttentionPolicy
+    /// Attention work of this session's forward passes (query-key pairs per query head).
+    var attentionWork = AttentionWork()
     var cacheCursor: PrefixCache.Cursor?
 
     // Accounting.
@@ -50,9 +56,11 @@ final class Session {
     var preemptions = 0
 
     init(request: GenerationRequest, handle: GenerationHandle, tokenizer: any Tokenizer, vocabularySize: Int,
-         contextLength: Int, kvNamespace: String) {
+         contextLength: Int, kvNamespace: String, attention: AttentionPolicy = .dense) {
         self.request = request
-        cacheNamespace = kvNamespace + "|salt=" + (request.cacheSalt ?? "")
+        self.attention = attention
+        // Dense and sparse KV (and different knobs) never share cached prefixes.
+        cacheNamespace = kvNamespace + "|attention=" + attention.cacheKey + "|salt=" + (request.cacheSalt ?? "")
         self.handle = handle
         tokens = request.prompt
         promptCount = request.prompt.count
@@ -67,6 +75,13 @@ final class Session {
         stopFilter = StopStringFilter(stops: request.stop)
         promptLogprobsDone = request.promptLogprobs == nil
         if !promptLogprobsDone { promptLogprobs = [nil] }
+    }
+
+    /// Prefill runs attend densely from here on (the prompt's last segment when the policy keeps
+    /// it dense).
+    var denseFromPosition: Int {
+        guard !attention.isDense, attention.kind == .reference || attention.denseLastSegment else { return .max }
+        return (promptCount - 1) / attention.segmentTokens * attention.segmentTokens
     }
 
     var snapshot: SessionSnapshot {

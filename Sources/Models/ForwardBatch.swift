@@ -14,9 +14,14 @@ public struct ForwardBatch {
         public var tokenCount: Int
         /// Prefill attention policy of this session (decode steps always attend densely).
         public var attention: AttentionPolicy
+        /// Query segments starting at or after this position attend densely under a sparse
+        /// policy (the prompt's last segment when the policy keeps it dense).
+        public var denseFromPosition: Int
 
-        public init(kv: KVSequence, tokenStart: Int, tokenCount: Int, attention: AttentionPolicy = .dense) {
+        public init(kv: KVSequence, tokenStart: Int, tokenCount: Int, attention: AttentionPolicy = .dense,
+                    denseFromPosition: Int = .max) {
             self.kv = kv; self.tokenStart = tokenStart; self.tokenCount = tokenCount; self.attention = attention
+            self.denseFromPosition = denseFromPosition
         }
     }
 
@@ -30,8 +35,10 @@ public struct ForwardBatch {
     }
 
     /// One session's tokens, with logits for the last one.
-    public static func single(_ tokens: [Int32], kv: KVSequence, allLogits: Bool = false) -> ForwardBatch {
-        ForwardBatch(tokens: tokens, segments: [Segment(kv: kv, tokenStart: 0, tokenCount: tokens.count)],
+    public static func single(_ tokens: [Int32], kv: KVSequence, allLogits: Bool = false,
+                              attention: AttentionPolicy = .dense, denseFromPosition: Int = .max) -> ForwardBatch {
+        ForwardBatch(tokens: tokens, segments: [Segment(kv: kv, tokenStart: 0, tokenCount: tokens.count, attention: attention,
+                                                        denseFromPosition: denseFromPosition)],
                      logitRows: allLogits ? Array(tokens.indices) : [tokens.count - 1])
     }
 }

@@ -11,6 +11,10 @@ public final class Model: @unchecked Sendable {
     public let weights: ModelWeights
     public let threads: ThreadPool
     public let attention: DenseAttention
+    /// Prefill attention under sparse policies (shares the dense path for dense segments).
+    public let sparsePrefill: SparsePrefill
+    /// Runs shorter than this attend densely whatever their policy (decode steps, prompt tails).
+    public static let sparseMinimumTokens = 16
     private let scratch: ForwardScratch
 
     /// Loads `path` (a GGUF file) with `threadCount` compute threads.
@@ -32,6 +36,7 @@ public final class Model: @unchecked Sendable {
             geometry: AttentionGeometry(queryHeadCount: config.queryHeadCount, kvHeadCount: config.kvHeadCount,
                                         headDim: config.headDim),
             threads: threads)
+        sparsePrefill = SparsePrefill(dense: attention, threads: threads)
         scratch = ForwardScratch(config: config)
     }
 
@@ -56,10 +61,13 @@ public final class Model: @unchecked Sendable {
 
     /// Runs the batch through the model, appends every token's keys and values to its session's
     /// cache, advances the caches, and writes next-token logits for `batch.logitRows` into
-    /// `logits` ((logitRows.count, vocabularySize) f32).
-    public func forward(_ batch: ForwardBatch, logits: UnsafeMutablePointer<Float>) {
+    /// `logits` ((logitRows.count, vocabularySize) f32). Returns the attention work of each
+    /// segment (summed over layers), in segment order.
+    @discardableResult
+    public func forward(_ batch: ForwardBatch, logits: UnsafeMutablePointer<Float>) -> [AttentionWork] {
         let tokenCount = batch.tokens.count
-        guard tokenCount > 0 else { return }
+        var work = [AttentionWork](repeating: AttentionWork(), count: batch.segments.count)
+        guard tokenCount > 0 else { return work }
         scratch.ensure(tokens: tokenCount)
         let hidden = config.hiddenSize
         let queryWidth = config.queryWidth, kvWidth = config.kvWidth, feedForward = config.feedForwardSize
@@ -89,15 +97,25 @@ public final class Model: @unchecked Sendable {
             config.rope.apply(s.key, rowStride: kvWidth, rowCount: tokenCount, headCount: config.kvHeadCount,
                               headDim: config.headDim, table: s.rope)
 
-            for segment in batch.segments {
+            for (segmentIndex, segment) in batch.segments.enumerated() {
                 let first = segment.tokenStart
                 segment.kv.append(layer: layerIndex, count: segment.tokenCount, keys: s.key + first * kvWidth,
                                   values: s.value + first * kvWidth, rowStride: kvWidth)
-                attention.run(layer: layerIndex,
-                              queries: AttentionQueries(base: s.query + first * queryWidth, tokenStride: queryWidth,
-                                                        tokenCount: segment.tokenCount, firstPosition: segment.kv.positionCount),
-                              kv: segment.kv,
-                              output: AttentionOutput(base: s.attention + first * queryWidth, tokenStride: queryWidth))
+                let queries = AttentionQueries(base: s.query + first * queryWidth, tokenStride: queryWidth,
+                                               tokenCount: segment.tokenCount, firstPosition: segment.kv.positionCount)
+                let output = AttentionOutput(base: s.attention + first * queryWidth, tokenStride: queryWidth)
+                if !segment.attention.isDense && segment.tokenCount >= Self.sparseMinimumTokens {
+                    work[segmentIndex] += sparsePrefill.run(layer: layerIndex, policy: segment.attention, queries: queries,
+                                                            kv: segment.kv, output: output,
+                                                            denseFromPosition: segment.denseFromPosition)
+                } else {
+                    attention.run(layer: layerIndex, queries: queries, kv: segment.kv, output: output)
+                    var dense = AttentionWork()
+                    dense.pairsDense = AttentionWork.densePairs(firstPosition: queries.firstPosition, tokenCount: queries.tokenCount,
+                                                                queryHeadCount: config.queryHeadCount)
+                    dense.pairsComputed = dense.pairsDense
+                    work[segmentIndex] += dense
+                }
             }
             layer.attentionOutput.multiply(input: s.attention, rowCount: tokenCount, output: s.projection, pool: threads, scratch: s.matmul)
             Elementwise.add(s.residual, s.projection, count: tokenCount * hidden)
@@ -116,12 +134,13 @@ public final class Model: @unchecked Sendable {
         }
 
         let logitCount = batch.logitRows.count
-        guard logitCount > 0 else { return }
+        guard logitCount > 0 else { return work }
         for (outputRow, tokenIndex) in batch.logitRows.enumerated() {
             RMSNorm.apply(input: s.residual + tokenIndex * hidden, inputStride: hidden, weight: weights.outputNorm,
                           output: s.normed + outputRow * hidden, outputStride: hidden, rowCount: 1, width: hidden,
                           epsilon: config.rmsNormEpsilon)
         }
         weights.output.multiply(input: s.normed, rowCount: logitCount, output: logits, pool: threads, scratch: s.matmul)
+        return work
     }
 }

@@ -20,30 +20,9 @@ struct DeployArtefactsTests {
             Issue.record("\(binary.path) is missing; run `swift build -c release --product entropyinfer`")
             return
         }
-        let venv = ProcessInfo.processInfo.environment["ENTROPYINFER_TEST_VENV"]!
-        let python = URL(fileURLWithPath: venv).appendingPathComponent("bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            Issue.record("no Python at \(python); run `make test-venv`")
-            return
-        }
-        let suite = root.appendingPathComponent("Tests/Deploy")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", suite.path]
-        process.currentDirectoryURL = suite
-        var environment = ProcessInfo.processInfo.environment
-        environment["ENTROPYINFER_BIN"] = binary.path
-        environment["PATH"] = URL(fileURLWithPath: venv).appendingPathComponent("bin").path + ":" + (environment["PATH"] ?? "")
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "deploy artefact checks failed:\n\(text.suffix(20000))")
-        #expect(text.contains(" passed"), "pytest ran no test:\n\(text.suffix(2000))")
-        print(text.split(separator: "\n").suffix(2).joined(separator: "\n"))
+        let result = try PytestSuite.run(directory: "Deploy", environment: ["ENTROPYINFER_BIN": binary.path])
+        #expect(result.status == 0, "deploy artefact checks failed:\n\(result.output.suffix(20000))")
+        #expect(result.output.contains(" passed"), "pytest ran no test:\n\(result.output.suffix(2000))")
+        print(result.tail(2))
     }
 }

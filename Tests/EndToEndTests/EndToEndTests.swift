@@ -21,33 +21,13 @@ struct EndToEndTests {
             Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2)))
             return
         }
-        let venv = ProcessInfo.processInfo.environment["ENTROPYINFER_TEST_VENV"]
-            ?? root.appendingPathComponent(".build/e2e-venv").path
-        let python = URL(fileURLWithPath: venv).appendingPathComponent("bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            Issue.record("no Python at \(python); run `make test-venv`")
-            return
-        }
-        let suite = root.appendingPathComponent("Tests/EndToEnd")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", suite.path]
-        process.currentDirectoryURL = suite
-        var environment = ProcessInfo.processInfo.environment
-        environment["ENTROPYINFER_BIN"] = binary.path
-        environment["ENTROPYINFER_E2E_MODEL"] = TestModels.smolLM2
-        environment.removeValue(forKey: "ENTROPYINFER_URL")
-        environment.removeValue(forKey: "ENTROPYINFER_E2E_FAKE")
-        environment["PATH"] = URL(fileURLWithPath: venv).appendingPathComponent("bin").path + ":" + (environment["PATH"] ?? "")
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "end-to-end suite failed:\n\(text.suffix(20000))")
-        print(text.split(separator: "\n").suffix(3).joined(separator: "\n"))
+        let result = try PytestSuite.run(directory: "EndToEnd", environment: [
+            "ENTROPYINFER_BIN": binary.path,
+            "ENTROPYINFER_E2E_MODEL": TestModels.smolLM2,
+            "ENTROPYINFER_URL": nil,
+            "ENTROPYINFER_E2E_FAKE": nil,
+        ])
+        #expect(result.status == 0, "end-to-end suite failed:\n\(result.output.suffix(20000))")
+        print(result.tail(3))
     }
 }

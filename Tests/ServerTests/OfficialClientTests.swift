@@ -27,31 +27,12 @@ struct OfficialClientTests {
         var transport = LiveServer.transportOptions
         transport.maxBodyBytes = 16 * 1024 * 1024
         let live = try LiveServer(options: options, service: service, transport: transport)
-        let venv = ProcessInfo.processInfo.environment["ENTROPYINFER_TEST_VENV"]!
-        let python = URL(fileURLWithPath: venv).appendingPathComponent("bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            Issue.record("no Python at \(python); run `make test-venv`")
-            return
-        }
-        let suite = TestModels.repositoryRoot.appendingPathComponent("Tests/EndToEnd")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", suite.path]
-        process.currentDirectoryURL = suite
-        var environment = ProcessInfo.processInfo.environment
-        environment["ENTROPYINFER_URL"] = live.base
-        environment["ENTROPYINFER_E2E_FAKE"] = "1"
-        environment["ENTROPYINFER_E2E_API_KEY"] = Self.apiKey
-        environment["PATH"] = URL(fileURLWithPath: venv).appendingPathComponent("bin").path + ":" + (environment["PATH"] ?? "")
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "pytest failed:\n\(text.suffix(20000))")
-        print(text.split(separator: "\n").suffix(3).joined(separator: "\n"))
+        let result = try PytestSuite.run(directory: "EndToEnd", extraArguments: ["-x"], environment: [
+            "ENTROPYINFER_URL": live.base,
+            "ENTROPYINFER_E2E_FAKE": "1",
+            "ENTROPYINFER_E2E_API_KEY": Self.apiKey,
+        ])
+        #expect(result.status == 0, "pytest failed:\n\(result.output.suffix(20000))")
+        print(result.tail(3))
     }
 }

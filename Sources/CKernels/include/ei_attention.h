@@ -68,4 +68,19 @@ void ei_attention_merge(int rowCount, int headDim, float *acc, float *rowMax, fl
 void ei_attention_finish(int rowCount, int headDim, const float *acc, const float *rowSum,
                          float *out, size_t outStride);
 
+/// Block scores of the entropy profile (arXiv 2606.09508, CritiPrefill lineage) for the 8-token
+/// key units of `blockCount` KV blocks:
+///   score[2*b + u] = scale * mean_h max(mid_h . kmin_{b,u}, mid_h . kmax_{b,u})
+/// where mid_h = (qmax_h + qmin_h) / 2 is the pooled query of head h (the released score
+/// max(1/2(qmax.kmax + qmin.kmax), 1/2(qmax.kmin + qmin.kmin)) is exactly this) and kmin/kmax
+/// are the unit's key summaries (ei_kv_summarize).
+///   mids: (headCount, headDim) f32
+///   summaryBase: summaries of block id i start at summaryBase + i * summaryStride (uint16s):
+///                (2 units, 2 rows min/max, headDim) f16
+///   blockIDs: (blockCount); scores: (2 * blockCount) out. Units beyond a block's fill are the
+///   caller's to mask.
+void ei_profile_scores(const float *mids, int headCount, int headDim, float scale,
+                       const uint16_t *summaryBase, size_t summaryStride, const int32_t *blockIDs, int blockCount,
+                       float *scores);
+
 #endif

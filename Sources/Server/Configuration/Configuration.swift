@@ -94,12 +94,14 @@ public struct Configuration: Sendable {
     public var keepAliveSeconds: Double { number("keep_alive_seconds") ?? 15 }
     public var shutdownTimeoutSeconds: Double { number("shutdown_timeout_seconds") ?? 30 }
     public var requestLog: Bool { boolean("request_log") ?? true }
+    public var attentionPolicy: String { string("attention_policy") ?? "entropy" }
+    public var attentionMinPromptTokens: Int { integer("attention_min_prompt_tokens") ?? 8192 }
     public var logLevel: LogLevel { string("log_level").flatMap(LogLevel.init(rawValue:)) ?? .info }
 
     /// Names of the keys the typed accessors read (checked against the table by a test).
     public static let accessorKeys = [
         "host", "port", "model", "aliases", "api_key", "api_key_file", "threads", "context_length", "max_queue",
         "max_body_bytes", "connection_limit", "connection_timeout_seconds", "keep_alive_seconds",
-        "shutdown_timeout_seconds", "request_log", "log_level",
+        "shutdown_timeout_seconds", "request_log", "log_level", "attention_policy", "attention_min_prompt_tokens",
     ]
 }

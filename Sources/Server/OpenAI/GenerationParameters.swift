@@ -1,3 +1,4 @@
+import Attention
 import Engine
 import JSON
 import Sampling
@@ -19,6 +20,8 @@ struct GenerationParameters {
     var includeUsage = false
     /// Raw `logit_bias` (token id text → bias), checked against the vocabulary later.
     var logitBias: [(String, Double)] = []
+    /// The `"attention"` extension: nil uses the server's configured default.
+    var attention: AttentionPolicy?
 
     static let maxStopSequences = 16
     static let maxChoices = 128
@@ -65,6 +68,10 @@ struct GenerationParameters {
             }
             _ = try fields.string("user")
 
+            if let value = fields.value("attention") {
+                attention = try Self.attentionPolicy(value, name: fields.name("attention"))
+            }
+
             if let bias = try fields.fields("logit_bias") {
                 for (key, value) in bias.object where !value.isNull {
                     guard let number = value.doubleValue else {
@@ -82,6 +89,39 @@ struct GenerationParameters {
             throw error
         } catch {
             throw .internalError("\(error)")
+        }
+    }
+
+    /// `"attention": "entropy"` or `"attention": {"policy": "entropy", "coverage": 0.9, ...}`.
+    static func attentionPolicy(_ value: JSONValue, name: String) throws(APIError) -> AttentionPolicy {
+        do {
+            switch value {
+            case .string(let policyName):
+                return try AttentionPolicy.named(policyName)
+            case .object(let object):
+                guard let policyName = object["policy"]?.stringValue else {
+                    throw APIError.invalidValue(name, "Invalid value for '\(name)': expected an object with a string 'policy' (one of \(AttentionPolicy.policyNames.joined(separator: ", "))).")
+                }
+                var policy = try AttentionPolicy.named(policyName)
+                for (key, knob) in object where key != "policy" && !knob.isNull {
+                    switch knob {
+                    case .int(let integer): try policy.set(key, integer: integer)
+                    case .double(let number): try policy.set(key, number: number)
+                    case .bool(let flag): try policy.set(key, boolean: flag)
+                    default:
+                        throw APIError.invalidValue("\(name).\(key)", "Invalid value for '\(name).\(key)': expected a number or a boolean, but got \(knob.typeDescription).")
+                    }
+                }
+                return try policy.validated()
+            default:
+                throw APIError.invalidValue(name, "Invalid value for '\(name)': expected a policy name or an object, but got \(value.typeDescription).")
+            }
+        } catch let error as AttentionPolicyError {
+            throw APIError.invalidValue(name, "Invalid value for '\(name)': \(error.message).")
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.internalError("\(error)")
         }
     }
 
@@ -111,6 +151,7 @@ struct GenerationParameters {
         request.cachePrompt = cachePrompt
         request.cacheSalt = cacheSalt
         request.returnProgress = returnProgress && stream
+        request.attention = attention
         return request
     }
 }

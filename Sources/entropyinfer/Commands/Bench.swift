@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attention
 import Foundation
 import GGUF
 import Kernels
@@ -40,6 +41,9 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Also measure the machine's memory read bandwidth (1 GiB streamed).")
     var bandwidth = false
 
+    @Option(name: .long, help: "Prefill attention policy of the pp tests: dense, reference, entropy or uniform.")
+    var attention: String = "dense"
+
     func run() throws {
         try reportingErrors {
             let path = try modelOptions.resolvedPath()
@@ -60,7 +64,9 @@ struct Bench: ParsableCommand {
             let layout = model.kvLayout()
             let pool = try KVBlockPool(layout: layout, budgetBytes: (longest + 64) * layout.streamCount
                                        * (layout.bytesPerBlock + layout.summaryBytesPerBlock) / KVLayout.blockTokens + (16 << 20))
-            let runner = BenchRunner(model: model, pool: pool, depth: depth)
+            let policy: AttentionPolicy
+            do { policy = try AttentionPolicy.named(attention) } catch { throw ValidationError("--attention: \(error)") }
+            let runner = BenchRunner(model: model, pool: pool, depth: depth, attention: policy)
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             var tests: [(String, () -> Double)] = promptLengths.map { n in ("pp\(n)", { runner.prompt(n) }) }
             if genTokens > 0 { tests.append(("tg\(genTokens)", { runner.generate(genTokens) })) }
@@ -127,11 +133,14 @@ final class BenchRunner {
     let model: Model
     let pool: KVBlockPool
     let depth: Int
+    /// Prefill policy of the timed prompt (the context before it is always dense).
+    let attention: AttentionPolicy
     private var random = 0x2545_F491_4F6C_DD1D as UInt64
     private var logits: [Float]
 
-    init(model: Model, pool: KVBlockPool, depth: Int) {
+    init(model: Model, pool: KVBlockPool, depth: Int, attention: AttentionPolicy = .dense) {
         self.model = model
+        self.attention = attention
         self.pool = pool
         self.depth = depth
         logits = [Float](repeating: 0, count: model.config.vocabularySize)
@@ -151,13 +160,21 @@ final class BenchRunner {
         return kv
     }
 
-    /// Runs tokens through the model in 512-token batches, logits for the last one only.
-    private func feed(_ tokens: [Int32], into kv: KVSequence) {
+    /// Runs tokens through the model in 512-token batches (one batch for `reference`, which needs
+    /// the whole prompt), logits for the last one only.
+    private func feed(_ tokens: [Int32], into kv: KVSequence, policy: AttentionPolicy = .dense) {
         var start = 0
+        let end = kv.positionCount + tokens.count
+        let segment = policy.segmentTokens
+        let denseFrom = policy.isDense || !(policy.kind == .reference || policy.denseLastSegment) ? Int.max
+            : (end - 1) / segment * segment
+        let step = policy.kind == .reference ? tokens.count : 512
         while start < tokens.count {
-            let batch = Array(tokens[start..<min(start + 512, tokens.count)])
+            let batch = Array(tokens[start..<min(start + step, tokens.count)])
             try! kv.reserve(appending: batch.count)
-            logits.withUnsafeMutableBufferPointer { model.forward(.single(batch, kv: kv), logits: $0.baseAddress!) }
+            logits.withUnsafeMutableBufferPointer {
+                model.forward(.single(batch, kv: kv, attention: policy, denseFromPosition: denseFrom), logits: $0.baseAddress!)
+            }
             start += batch.count
         }
     }
@@ -168,7 +185,7 @@ final class BenchRunner {
         defer { kv.releaseAll() }
         let tokens = randomTokens(count)
         let start = DispatchTime.now().uptimeNanoseconds
-        feed(tokens, into: kv)
+        feed(tokens, into: kv, policy: attention)
         return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 

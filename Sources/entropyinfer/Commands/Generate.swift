@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attention
 import Engine
 import Foundation
 import GGUF
@@ -16,6 +17,12 @@ struct Generate: ParsableCommand {
 
     @Option(name: .long, help: "The prompt text (empty: start from BOS when the vocabulary uses one).")
     var prompt: String = ""
+
+    @Option(name: .long, help: "Read the prompt text from this file instead of --prompt.")
+    var promptFile: String?
+
+    @Option(name: .long, help: "Prefill attention policy: dense, reference, entropy or uniform (any prompt length).")
+    var attention: String = "dense"
 
     @Flag(name: .long, help: "Wrap the prompt as a user message in the model's chat template.")
     var chat = false
@@ -45,6 +52,13 @@ struct Generate: ParsableCommand {
 
     /// The prompt's token ids, tokenized exactly as the server does (`ChatPrompt`).
     private func promptTokens(tokenizer: any Tokenizer, file: GGUFFile) throws -> [Int32] {
+        var prompt = self.prompt
+        if let promptFile {
+            guard let data = FileManager.default.contents(atPath: promptFile) else {
+                throw ValidationError("cannot read --prompt-file '\(promptFile)'")
+            }
+            prompt = String(decoding: data, as: UTF8.self)
+        }
         var tokens: [Int32]
         if chat {
             guard let template = try ChatTemplate(gguf: file) else {
@@ -80,6 +94,11 @@ struct Generate: ParsableCommand {
         let tokens = try promptTokens(tokenizer: engine.tokenizer, file: file)
         var request = GenerationRequest(id: "cli", prompt: tokens, sampling: sampling)
         request.maxTokens = maxTokens
+        do {
+            request.attention = try AttentionPolicy.named(attention)
+        } catch {
+            throw ValidationError("--attention: \(error)")
+        }
         let handle = try engine.submit(request)
         loop: while true {
             switch handle.next(timeout: 3600) {
@@ -94,6 +113,11 @@ struct Generate: ParsableCommand {
                                   usage.completionTokens,
                                   Double(max(usage.completionTokens - 1, 0)) / max(generationSeconds, 1e-9),
                                   reason.rawValue))
+                if usage.attentionPairsDense > 0 {
+                    printError(String(format: "attention: %@, %.1f%% of dense query-key pairs computed",
+                                      usage.attentionPolicy,
+                                      100 * Double(usage.attentionPairsComputed) / Double(usage.attentionPairsDense)))
+                }
                 break loop
             case .event(.failed(let error)):
                 throw error

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attention
 import Engine
 import Foundation
 import HTTPServer
@@ -111,6 +112,9 @@ func makeGenerationService(configuration: Configuration, logger: Logger) throws 
     engine.contextLength = configuration.contextLength > 0 ? configuration.contextLength : nil
     engine.maxQueuedRequests = configuration.maxQueue
     engine.aliases = configuration.aliases
+    var attention = try AttentionPolicy.named(configuration.attentionPolicy)
+    attention.minimumPromptTokens = configuration.attentionMinPromptTokens
+    engine.defaultAttention = attention
     let service = try InferenceEngine(configuration: engine)
     if configuration.contextLength > service.model.contextLength {
         throw ValidationError("context_length \(configuration.contextLength) exceeds the model's \(service.model.contextLength) tokens")

@@ -99,6 +99,12 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
         var usage = GenerationUsage()
         usage.promptTokens = request.prompt.count
         usage.cachedTokens = plan.cachedTokens
+        if let attention = request.attention, !attention.isDense {
+            // A sparse policy skips a fixed share of the fake's attention work.
+            usage.attentionPolicy = attention.kind.rawValue
+            usage.attentionPairsDense = 100 * request.prompt.count
+            usage.attentionPairsComputed = 60 * request.prompt.count
+        }
         if request.returnProgress, plan.progressSteps > 0 {
             for step in 1...plan.progressSteps {
                 if !sleep(plan.prefillDelay / Double(plan.progressSteps), handle) { return finishCancelled(handle, usage) }
