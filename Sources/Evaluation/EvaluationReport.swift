@@ -18,6 +18,9 @@ public struct EvaluationRow: Sendable {
     public var statistics: NextTokenStatistics?
     /// Mean prefill wall time per sample (needle: time to first token; ppl: window forward).
     public var meanPrefillSeconds: Double
+    /// Attention query-key pairs computed over what dense attention computes, over every
+    /// prefill of the row (nil when nothing was counted).
+    public var attentionComputedFraction: Double? = nil
 
     public var taskLabel: String { haystack.map { "\(task.rawValue)/\($0.rawValue)" } ?? task.rawValue }
 
@@ -60,15 +63,20 @@ public struct EvaluationReport: Sendable {
                 let atDepth = group.filter { $0.depth == depth }
                 return (depth: depth, correct: atDepth.filter { $0.score == 1 }.count, total: atDepth.count)
             }
+            let densePairs = group.reduce(0) { $0 + $1.attentionPairsDense }
             rows.append(EvaluationRow(policy: first.policy, context: first.context, task: first.task, haystack: first.haystack,
                                       sampleCount: group.count, depthScores: scores,
-                                      meanPrefillSeconds: group.map(\.prefillSeconds).reduce(0, +) / Double(group.count)))
+                                      meanPrefillSeconds: group.map(\.prefillSeconds).reduce(0, +) / Double(group.count),
+                                      attentionComputedFraction: densePairs == 0 ? nil
+                                          : Double(group.reduce(0) { $0 + $1.attentionPairsComputed }) / Double(densePairs)))
         }
         for result in perplexity {
             rows.append(EvaluationRow(policy: result.policy, context: result.context, task: .perplexity, haystack: nil,
                                       sampleCount: result.windowSeconds.count, scoredTokenCount: result.statistics.count,
                                       statistics: result.statistics,
-                                      meanPrefillSeconds: result.windowSeconds.reduce(0, +) / Double(max(1, result.windowSeconds.count))))
+                                      meanPrefillSeconds: result.windowSeconds.reduce(0, +) / Double(max(1, result.windowSeconds.count)),
+                                      attentionComputedFraction: result.attention.pairsDense == 0 ? nil
+                                          : Double(result.attention.pairsComputed) / Double(result.attention.pairsDense)))
         }
         let policyOrder = policies.map(\.cacheKey)
         return rows.enumerated().sorted { a, b in
@@ -83,7 +91,7 @@ public struct EvaluationReport: Sendable {
 
     /// The table people read: one line per policy × context × task.
     public func table() -> String {
-        let header = ["policy", "context", "task", "samples", "accuracy", "by depth", "NLL", "PPL", "KL(dense‖p)", "top-1 =", "prefill s"]
+        let header = ["policy", "context", "task", "samples", "accuracy", "by depth", "NLL", "PPL", "KL(dense‖p)", "top-1 =", "attn %", "prefill s"]
         var lines: [[String]] = [header]
         for row in rows {
             var cells = [row.policy.kind.rawValue, String(row.context), row.taskLabel]
@@ -98,6 +106,7 @@ public struct EvaluationReport: Sendable {
                     .joined(separator: " "))
                 cells += ["-", "-", "-", "-"]
             }
+            cells.append(row.attentionComputedFraction.map { String(format: "%.1f", $0 * 100) } ?? "-")
             cells.append(String(format: "%.2f", row.meanPrefillSeconds))
             lines.append(cells)
         }
@@ -118,6 +127,7 @@ public struct EvaluationReport: Sendable {
         }
         if plan.tasks.contains(.perplexity) {
             notes.append("ppl: consecutive windows of the license text (up to \(plan.windows) per context), one unchunked prefill per window and policy; \(plan.scoredPositions) positions per window scored, evenly spaced over the window's second half; NLL in nats/token; KL(dense‖policy) in nats/token on the same positions; top-1 = same argmax as dense; prefill s = window forward time")
+        notes.append("attn % = attention query-key pairs computed as a share of dense causal attention over the same prefills")
         }
         notes.append(String(format: "seed %llu; total %.0f s", plan.seed, elapsedSeconds))
         return notes.joined(separator: "\n")
@@ -146,6 +156,7 @@ public struct EvaluationReport: Sendable {
                 "samples": .int(row.sampleCount),
                 "mean_prefill_seconds": number(row.meanPrefillSeconds),
             ]
+            if let fraction = row.attentionComputedFraction { object["attention_pairs_computed_fraction"] = number(fraction) }
             if let haystack = row.haystack { object["haystack"] = .string(haystack.rawValue) }
             if let accuracy = row.accuracy {
                 object["accuracy"] = number(accuracy)
@@ -171,6 +182,8 @@ public struct EvaluationReport: Sendable {
                 "prompt_tokens": .int(outcome.promptTokens), "expected": .string(outcome.expected),
                 "answer": .string(outcome.answer), "correct": .bool(outcome.score == 1),
                 "prefill_seconds": number(outcome.prefillSeconds),
+                "attention_pairs_computed": .int(outcome.attentionPairsComputed),
+                "attention_pairs_dense": .int(outcome.attentionPairsDense),
             ])
         }
         return .object([

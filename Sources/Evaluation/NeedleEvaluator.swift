@@ -16,12 +16,17 @@ public struct NeedleOutcome: Sendable {
     public var score: Double
     /// Time to first token as the engine reports it (prefill plus the first sampling step).
     public var prefillSeconds: Double
+    /// Query-key pairs attention computed, and what dense attention would have (engine usage).
+    public var attentionPairsComputed: Int
+    public var attentionPairsDense: Int
 
     public init(policy: AttentionPolicy, task: EvaluationTask, haystack: Haystack.Kind, context: Int, depth: Double,
-                sampleIndex: Int, promptTokens: Int, expected: String, answer: String, score: Double, prefillSeconds: Double) {
+                sampleIndex: Int, promptTokens: Int, expected: String, answer: String, score: Double, prefillSeconds: Double,
+                attentionPairsComputed: Int = 0, attentionPairsDense: Int = 0) {
         self.policy = policy; self.task = task; self.haystack = haystack; self.context = context; self.depth = depth
         self.sampleIndex = sampleIndex; self.promptTokens = promptTokens; self.expected = expected; self.answer = answer
         self.score = score; self.prefillSeconds = prefillSeconds
+        self.attentionPairsComputed = attentionPairsComputed; self.attentionPairsDense = attentionPairsDense
     }
 }
 
@@ -49,12 +54,14 @@ public struct NeedleEvaluator: Sendable {
         do { handle = try engine.submit(request) } catch { throw EvaluationError.engine(error.description) }
         var answer = ""
         var prefillSeconds = 0.0
+        var pairs = (computed: 0, dense: 0)
         events: while true {
             switch handle.next(timeout: 7200) {
             case .event(.text(let text, _, _)):
                 answer += text
             case .event(.finished(_, let usage)):
                 prefillSeconds = usage.promptMilliseconds / 1000
+                pairs = (usage.attentionPairsComputed, usage.attentionPairsDense)
                 break events
             case .event(.failed(let error)):
                 throw EvaluationError.engine(error.description)
@@ -71,6 +78,7 @@ public struct NeedleEvaluator: Sendable {
                              depth: sample.depth, sampleIndex: sample.sampleIndex, promptTokens: sample.tokens.count,
                              expected: sample.expectedAnswer, answer: answer,
                              score: AnswerScorer.score(answer: answer, expected: sample.expectedAnswer),
-                             prefillSeconds: prefillSeconds)
+                             prefillSeconds: prefillSeconds, attentionPairsComputed: pairs.computed,
+                             attentionPairsDense: pairs.dense)
     }
 }

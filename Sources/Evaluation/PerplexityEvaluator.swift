@@ -15,6 +15,8 @@ import Models
 /// covered): holding all logits of an 8K window would take 8192 × vocabulary floats (5 GB for
 /// Qwen's 151,936 tokens). Dense runs once per window; each policy's rows are compared with the
 /// dense rows of the same positions, one row at a time (`NextTokenStatistics`), and then freed.
+/// Each window runs as the engine would run it as a prompt (its last segment dense when the
+/// policy keeps the last segment dense).
 public final class PerplexityEvaluator {
     public let model: Model
     public let scoredPositionsPerWindow: Int
@@ -31,6 +33,8 @@ public final class PerplexityEvaluator {
         public var statistics = NextTokenStatistics()
         /// Wall time of each window's forward pass (prefill plus logits of the scored rows).
         public var windowSeconds: [Double] = []
+        /// Attention work of the policy's window prefills.
+        public var attention = AttentionWork()
 
         public init(policy: AttentionPolicy, context: Int) {
             self.policy = policy
@@ -82,18 +86,20 @@ public final class PerplexityEvaluator {
             let next = text[start + textPerWindow]
             let targets = positions.map { $0 + 1 < context ? input[$0 + 1] : next }
 
-            let denseSeconds = try prefill(input, policy: .dense, pool: pool, rows: positions, logits: denseLogits)
+            let (denseSeconds, denseWork) = try prefill(input, policy: .dense, pool: pool, rows: positions, logits: denseLogits)
             for index in results.indices {
                 let policy = results[index].policy
                 let seconds: Double
+                let work: AttentionWork
                 let rows: UnsafeMutablePointer<Float>
                 if policy == .dense {
-                    seconds = denseSeconds
+                    (seconds, work) = (denseSeconds, denseWork)
                     rows = denseLogits
                 } else {
-                    seconds = try prefill(input, policy: policy, pool: pool, rows: positions, logits: policyLogits)
+                    (seconds, work) = try prefill(input, policy: policy, pool: pool, rows: positions, logits: policyLogits)
                     rows = policyLogits
                 }
+                results[index].attention += work
                 for (row, target) in targets.enumerated() {
                     results[index].statistics.add(dense: denseLogits + row * vocabulary, policy: rows + row * vocabulary,
                                                   vocabularySize: vocabulary, target: target)
@@ -106,17 +112,23 @@ public final class PerplexityEvaluator {
         return results
     }
 
-    /// One unchunked prefill of `input` under `policy`; logits of `rows` into `logits`. Seconds.
+    /// One unchunked prefill of `input` under `policy`; logits of `rows` into `logits`. Seconds
+    /// and the attention work.
     private func prefill(_ input: [Int32], policy: AttentionPolicy, pool: KVBlockPool, rows: [Int],
-                         logits: UnsafeMutablePointer<Float>) throws -> Double {
+                         logits: UnsafeMutablePointer<Float>) throws -> (Double, AttentionWork) {
         let kv = KVSequence(pool: pool)
         defer { kv.releaseAll() }
         try kv.reserve(appending: input.count)
-        let batch = ForwardBatch(tokens: input, segments: [ForwardBatch.Segment(kv: kv, tokenStart: 0, tokenCount: input.count,
-                                                                                  attention: policy)],
+        // As the engine runs a prompt: the last segment dense when the policy says so (the
+        // `reference` rule makes its last segment dense by itself).
+        let lastSegmentStart = (input.count - 1) / policy.segmentTokens * policy.segmentTokens
+        let batch = ForwardBatch(tokens: input, segments: [ForwardBatch.Segment(
+            kv: kv, tokenStart: 0, tokenCount: input.count, attention: policy,
+            denseFromPosition: policy.denseLastSegment ? lastSegmentStart : .max)],
                                  logitRows: rows)
         let start = Date()
-        model.forward(batch, logits: logits)
-        return Date().timeIntervalSince(start)
+        var work = AttentionWork()
+        for segmentWork in model.forward(batch, logits: logits) { work += segmentWork }
+        return (Date().timeIntervalSince(start), work)
     }
 }

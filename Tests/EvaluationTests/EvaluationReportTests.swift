@@ -8,7 +8,8 @@ import Testing
                  haystack: Haystack.Kind = .noise) -> NeedleOutcome {
         NeedleOutcome(policy: policy, task: .needleSingle, haystack: haystack, context: 4096, depth: depth, sampleIndex: 0,
                       promptTokens: 4000, expected: "1234567", answer: correct ? " 1234567." : " 7654321.",
-                      score: correct ? 1 : 0, prefillSeconds: seconds)
+                      score: correct ? 1 : 0, prefillSeconds: seconds,
+                      attentionPairsComputed: policy.isDense ? 1000 : 400, attentionPairsDense: 1000)
     }
 
     @Test func rowsGroupOutcomesPerPolicyContextTaskAndHaystack() throws {
@@ -32,6 +33,9 @@ import Testing
         #expect(denseNoise.sampleCount == 2 && denseNoise.accuracy == 1 && denseNoise.meanPrefillSeconds == 5)
         let entropyNoise = rows[2]
         #expect(entropyNoise.accuracy == 0.5)
+        #expect(entropyNoise.attentionComputedFraction == 0.4)
+        #expect(denseNoise.attentionComputedFraction == 1)
+        #expect(rows[3].attentionComputedFraction == nil)
         #expect(entropyNoise.depthScores.map { $0.depth } == [0.1, 0.9])
         #expect(entropyNoise.depthScores.map { $0.correct } == [1, 0])
         #expect(rows[3].meanPrefillSeconds == 4 && rows[3].scoredTokenCount == 1)
