@@ -12,7 +12,7 @@ public struct ProfileSVGRenderer {
     public var horizontalGap = 12.0
     public var verticalGap = 8.0
     public var leftMargin = 56.0
-    public var topMargin = 136.0
+    public var topMargin = 152.0
     public var rightMargin = 16.0
     public var bottomMargin = 16.0
     /// The picture is at least this wide (title and legend fit); with few KV heads the charts
@@ -62,13 +62,14 @@ public struct ProfileSVGRenderer {
 
         """
         svg += text("Attention entropy per layer and KV head", x: 12, y: 20, size: 14, weight: "bold")
-        svg += text("\(profile.model) · \(profile.promptTokens) tokens in \(profile.segmentCount) segments of \(profile.segmentTokens) · policy \(profile.policy)",
+        svg += text("\(profile.model) · \(profile.promptTokens) tokens in \(profile.segmentCount) segments of \(profile.segmentTokens)",
                     x: 12, y: 38, size: 11)
+        svg += text("policy \(profile.policy)", x: 12, y: 70, size: 10, color: "#555555")
         let budgets = profile.heads.flatMap { $0.budgetTokens.compactMap { $0 } }
         let meanBudget = budgets.isEmpty ? 0 : Double(budgets.reduce(0, +)) / Double(budgets.count)
         svg += text("\(profile.rigidHeadCount) of \(profile.heads.count) heads rigid · mean budget \(Int(meanBudget.rounded())) tokens of past context per head and sparse segment",
                     x: 12, y: 54, size: 11)
-        svg += legend(y: 74, entropyTop: entropyTop, budgetTop: budgetTop)
+        svg += legend(y: 90, entropyTop: entropyTop, budgetTop: budgetTop)
         for kvHead in 0..<profile.kvHeadCount {
             let x = leftMargin + Double(kvHead) * (cellWidth + horizontalGap)
             svg += text("KV head \(kvHead)", x: x + cellWidth / 2, y: topMargin - 8, size: 11, anchor: "middle", weight: "bold")

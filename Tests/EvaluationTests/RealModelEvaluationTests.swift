@@ -70,4 +70,37 @@ import TestSupport
             }
         }
     }
+
+    @Test func promptProfileRecordsEverySparseSegmentOfEveryHead() throws {
+        let file = try GGUFFile(path: try modelPath())
+        let tokenizer = try makeTokenizer(from: file)
+        let model = try Model(file: file, threads: ThreadPool(threadCount: 2))
+        let tokens = Array(tokenizer.encode(syntheticProse(sentences: 400), addSpecial: false, parseSpecial: false).prefix(1800))
+        #expect(tokens.count == 1800)
+        var policy = AttentionPolicy(kind: .entropy)
+        policy.denseBelowTokens = 512
+        let result = try PromptProfiler.profile(model: model, modelName: "smollm2", tokens: tokens, policy: policy)
+        let profile = result.profile
+        #expect(profile.segmentCount == 4)
+        #expect(profile.heads.count == model.config.layerCount * model.config.kvHeadCount)
+        for head in profile.heads {
+            if head.layer < policy.denseLayers {
+                #expect(head.entropy.allSatisfy { $0 == nil } && !head.isRigid)
+                continue
+            }
+            // Segment 0 sees nothing; segments 1 and 2 are sparse; segment 3 is the dense last one.
+            #expect(head.entropy[0] == nil && head.entropy[3] == nil)
+            #expect(head.budgetTokens[0] == nil && head.budgetTokens[3] == nil)
+            for segment in 1...2 {
+                let entropy = try #require(head.entropy[segment])
+                // Entropy over the 8-token units before the segment: between 0 and ln(units).
+                #expect(entropy >= 0 && entropy <= log(Double(segment * 512 / 8)) + 1e-6)
+                let budget = try #require(head.budgetTokens[segment])
+                #expect(budget > 0 && budget <= segment * 512 && budget % 16 == 0)
+            }
+        }
+        // Sparse segments computed fewer attention pairs than dense.
+        #expect(result.attention.pairsComputed < result.attention.pairsDense)
+        #expect(ProfileSVGRenderer().render(profile).contains("<g class=\"cell"))
+    }
 }

@@ -4,7 +4,6 @@ import Evaluation
 import Foundation
 import GGUF
 import Kernels
-import KVMemory
 import Models
 import Tokenization
 
@@ -77,43 +76,17 @@ struct Profile: ParsableCommand {
                 throw ValidationError("the prompt has \(tokens.count) tokens: nothing past the dense first \(attention.denseBelowTokens) tokens and the last segment is sparse; use a longer prompt or a smaller --dense-below")
             }
 
-            let recorder = AttentionProfileRecorder(layerCount: model.config.layerCount, kvHeadCount: model.config.kvHeadCount)
-            let segmentTokens = attention.segmentTokens
-            model.sparsePrefill.observer = { layer, profile, selections in
-                recorder.record(layer: layer, segment: profile.segmentStart / segmentTokens, entropy: profile.entropy,
-                                budgetTokens: (0..<profile.kvHeadCount).map { head in
-                                    selections.map { $0[head].count * KVLayout.blockTokens }
-                                })
-            }
-            defer { model.sparsePrefill.observer = nil }
-            let layout = model.kvLayout()
-            let blocks = (tokens.count + KVLayout.blockTokens - 1) / KVLayout.blockTokens + 1
-            let pool = try KVBlockPool(layout: layout,
-                                       budgetBytes: blocks * layout.streamCount * (layout.bytesPerBlock + layout.summaryBytesPerBlock))
-            let kv = KVSequence(pool: pool)
-            try kv.reserve(appending: tokens.count)
-            let logits = UnsafeMutablePointer<Float>.allocate(capacity: model.config.vocabularySize)
-            defer { logits.deallocate() }
-            let lastSegmentStart = (tokens.count - 1) / segmentTokens * segmentTokens
-            let started = Date()
-            let work = model.forward(ForwardBatch.single(tokens, kv: kv, attention: attention,
-                                                         denseFromPosition: attention.denseLastSegment ? lastSegmentStart : .max),
-                                     logits: logits)
-            let seconds = Date().timeIntervalSince(started)
-
-            let threshold = attention.rigidEntropyThreshold
-            let profile = recorder.profile(
-                model: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, policy: attention.cacheKey,
-                promptTokens: tokens.count, segmentTokens: segmentTokens, blockTokens: KVLayout.selectionBlockTokens,
-                isRigid: { series in series.allSatisfy { ($0 ?? 0) < threshold } })
+            let result = try PromptProfiler.profile(
+                model: model, modelName: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
+                tokens: tokens, policy: attention)
+            let profile = result.profile
             try ProfileSVGRenderer().render(profile).write(toFile: out, atomically: true, encoding: .utf8)
             if let json {
                 try (profile.json().prettyPrinted() + "\n").write(toFile: json, atomically: true, encoding: .utf8)
             }
-            let computed = work.reduce(0) { $0 + $1.pairsComputed }, dense = work.reduce(0) { $0 + $1.pairsDense }
             printError(String(format: "%d tokens in %.1f s; %d of %d heads rigid; attention computed %.1f%% of dense pairs; wrote %@",
-                              tokens.count, seconds, profile.rigidHeadCount, profile.heads.count,
-                              100 * Double(computed) / Double(max(1, dense)), out))
+                              tokens.count, result.seconds, profile.rigidHeadCount, profile.heads.count,
+                              100 * Double(result.attention.pairsComputed) / Double(max(1, result.attention.pairsDense)), out))
         }
     }
 }
