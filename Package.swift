@@ -40,11 +40,12 @@ let package = Package(
         .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling"]),
         .target(name: "HTTPServer", dependencies: ["Server", "CMicroHTTPD", "CShims"]),
         .target(name: "LoadGeneration", dependencies: ["JSON"]),
+        .target(name: "Evaluation", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "KVMemory", "Attention", "Kernels", "GGUF", "JSON"]),
         .executableTarget(
             name: "entropyinfer",
             dependencies: [
                 "Engine", "Models", "Tokenization", "Sampling", "ModelStore", "Server", "HTTPServer", "Kernels",
-                "GGUF", "Attention", "KVMemory", "JSON", "LoadGeneration",
+                "GGUF", "Attention", "KVMemory", "JSON", "LoadGeneration", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -61,6 +62,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "GGUF", "JSON", "TestSupport"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
     ]
