@@ -233,6 +233,10 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
     const __m256i low_mask = _mm256_set1_epi8(0x0F);
     for (size_t s = 0; s < layout->block_count; s++) {
         const uint8_t *tile = group + s * layout->tile_bytes;
+        // As in matmul_q32.c: fetch the next group's superblock while this one is computed.
+        if (half == 0)
+            for (size_t line = 0; line < layout->tile_bytes; line += 64)
+                _mm_prefetch((const char *)(tile + layout->group_bytes + line), _MM_HINT_T0);
         __m256i isum1[4], isum2[4];
         for (int m = 0; m < M; m++) { isum1[m] = _mm256_setzero_si256(); isum2[m] = _mm256_setzero_si256(); }
         if (bits == 6) {
