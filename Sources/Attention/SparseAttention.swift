@@ -82,6 +82,8 @@ public final class SparseAttention: @unchecked Sendable {
             }
             ids.append(headIDs); firsts.append(headFirsts); fills.append(headFills)
         }
+        // Immutable copies for the tasks: they only read these lists, from several threads.
+        let (blockIDLists, firstPositionLists, fillLists) = (ids, firsts, fills)
         let rowsPerTile = DenseAttention.tileTokens * geometry.groupSize
         for item in scratch { item.ensure(rows: rowsPerTile, headDim: geometry.headDim) }
         let tileCount = (queries.tokenCount + DenseAttention.tileTokens - 1) / DenseAttention.tileTokens
@@ -96,9 +98,9 @@ public final class SparseAttention: @unchecked Sendable {
             let work = scratch[thread]
             let rows = tile.gather(queries: queries, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, into: work)
             tile.resetState(work, rows: rows)
-            ids[kvHead].withUnsafeBufferPointer { headIDs in
-                firsts[kvHead].withUnsafeBufferPointer { headFirsts in
-                    fills[kvHead].withUnsafeBufferPointer { headFills in
+            blockIDLists[kvHead].withUnsafeBufferPointer { headIDs in
+                firstPositionLists[kvHead].withUnsafeBufferPointer { headFirsts in
+                    fillLists[kvHead].withUnsafeBufferPointer { headFills in
                         var list = ei_kv_block_list(
                             poolBase: poolBase, blockBytes: layout.bytesPerBlock, blockIDs: headIDs.baseAddress,
                             firstPositions: headFirsts.baseAddress, fills: headFills.baseAddress,
