@@ -15,6 +15,15 @@ def open_stream(url: str, path: str, body: dict, api_key: str | None, timeout: f
     return connection, connection.getresponse()
 
 
+def post_json(url: str, path: str, body: dict, api_key: str | None, timeout: float = 600):
+    """POSTs `body` and returns (status, parsed JSON body)."""
+    connection, response = open_stream(url, path, body, api_key, timeout)
+    try:
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
 def read_events(response):
     """Yields ('data', payload) and ('comment', text) in arrival order, checking the framing."""
     buffer = b""

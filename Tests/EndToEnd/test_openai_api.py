@@ -266,6 +266,30 @@ def test_a_full_queue_answers_503_with_retry_after():
         assert server.stop() == 0
 
 
+@pytest.mark.own_server
+def test_kv_memory_and_batching_keys_reach_the_engine():
+    # 8 MiB of f32 KV holds about 170 tokens of SmolLM2 (30 layers x 3 KV heads x 16-token blocks of 8 KiB).
+    server = ServerProcess("--kv-memory", "8MiB", "--kv-cache-type", "f32", "--max-running-sessions", "2",
+                           "--max-batch-tokens", "64").start()
+    try:
+        def metric(name):
+            with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:
+                text = response.read().decode()
+            return float(next(line.split()[-1] for line in text.splitlines() if line.startswith("entropyinfer:" + name + "{")))
+        assert 0.99 * (8 << 20) <= metric("kv_cache_bytes_total") <= 8 << 20   # whole blocks within the budget
+        body = {"messages": HELLO, "max_tokens": 8, "temperature": 0}
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(lambda _: sse.post_json(server.url, "/v1/chat/completions", body, server.api_key),
+                                    range(3)))
+        assert [status for status, _ in results] == [200, 200, 200]
+        assert len({payload["choices"][0]["message"]["content"] for _, payload in results}) == 1
+        status, payload = sse.post_json(server.url, "/v1/completions", {"prompt": "word " * 400, "max_tokens": 4},
+                                        server.api_key)
+        assert status == 400 and payload["error"]["code"] == "kv_memory_exceeded", payload
+    finally:
+        assert server.stop() == 0
+
+
 # --- Concurrency, metrics, tokenizer routes --------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ import Attention
 import Engine
 import Foundation
 import HTTPServer
+import KVMemory
 import ModelStore
 import Server
 
@@ -112,6 +113,10 @@ func makeGenerationService(configuration: Configuration, logger: Logger) throws 
     engine.contextLength = configuration.contextLength > 0 ? configuration.contextLength : nil
     engine.maxQueuedRequests = configuration.maxQueue
     engine.aliases = configuration.aliases
+    engine.kvMemoryBytes = configuration.kvMemoryBytes > 0 ? configuration.kvMemoryBytes : nil
+    engine.kvDataType = KVDataType(rawValue: configuration.kvCacheType) ?? .f16
+    engine.scheduler.maxBatchTokens = configuration.maxBatchTokens
+    engine.scheduler.maxRunningSessions = configuration.maxRunningSessions
     var attention = try AttentionPolicy.named(configuration.attentionPolicy)
     attention.minimumPromptTokens = configuration.attentionMinPromptTokens
     engine.defaultAttention = attention
