@@ -183,7 +183,7 @@ enum { Q32_AVX2_PASS_ROWS = 16 };
 // Σ q·(256·q1 + q2) - offset·S of one block for activation row `a`, from the unpacked weight
 // half-vectors lo[c] (elements 8c..8c+3) and hi[c] (8c+4..8c+7) of 4/5-bit quants.
 EI_TARGET_AVX2 EI_INLINE __m256i q32_avx2_block_isum_nibbles(const __m256i lo[4], const __m256i hi[4], const uint8_t *a,
-                                                             size_t b, const int bits, const int has_min) {
+                                                             size_t b, const int bits, const int has_min, const int terms) {
     __m256i first = _mm256_setzero_si256();
     __m256i second = _mm256_set1_epi32(q32_corr(a, b, q32_offset(bits, has_min)));
     __m256i pairs1 = _mm256_setzero_si256(), pairs2 = _mm256_setzero_si256();
@@ -191,36 +191,39 @@ EI_TARGET_AVX2 EI_INLINE __m256i q32_avx2_block_isum_nibbles(const __m256i lo[4]
     for (int c = 0; c < 4; c++) {
         pairs1 = _mm256_add_epi16(pairs1, _mm256_maddubs_epi16(lo[c], ei_avx2_word(q1 + 8 * c)));
         pairs1 = _mm256_add_epi16(pairs1, _mm256_maddubs_epi16(hi[c], ei_avx2_word(q1 + 8 * c + 4)));
-        pairs2 = _mm256_add_epi16(pairs2, _mm256_maddubs_epi16(lo[c], ei_avx2_word(q2 + 8 * c)));
-        pairs2 = _mm256_add_epi16(pairs2, _mm256_maddubs_epi16(hi[c], ei_avx2_word(q2 + 8 * c + 4)));
+        if (terms == 2) {   // one term: the residuals are zero, and so are their products
+            pairs2 = _mm256_add_epi16(pairs2, _mm256_maddubs_epi16(lo[c], ei_avx2_word(q2 + 8 * c)));
+            pairs2 = _mm256_add_epi16(pairs2, _mm256_maddubs_epi16(hi[c], ei_avx2_word(q2 + 8 * c + 4)));
+        }
         if (bits == 5 && c == 1) {   // 5-bit pair sums may add up 4 times in int16, 4-bit 8 times
             first = ei_avx2_widen_add(first, pairs1);
-            second = ei_avx2_widen_add(second, pairs2);
+            if (terms == 2) second = ei_avx2_widen_add(second, pairs2);
             pairs1 = _mm256_setzero_si256();
             pairs2 = _mm256_setzero_si256();
         }
     }
     first = ei_avx2_widen_add(first, pairs1);
-    second = ei_avx2_widen_add(second, pairs2);
+    if (terms == 2) second = ei_avx2_widen_add(second, pairs2);
     return _mm256_add_epi32(_mm256_slli_epi32(first, 8), second);
 }
 
 // The same for Q8_0 from the weights' magnitudes (registers) and signed weights (L1): the sign
 // trick, since vpmaddubsw would saturate on the +128-offset bytes.
 EI_TARGET_AVX2 EI_INLINE __m256i q32_avx2_block_isum_q8(const __m256i magnitude[8], const __m256i *signed_weights,
-                                                        const uint8_t *a, size_t b) {
+                                                        const uint8_t *a, size_t b, const int terms) {
     __m256i first = _mm256_setzero_si256(), second = _mm256_setzero_si256();
     const int8_t *q1 = q32_quants(a, b), *q2 = q32_residuals(a, b);
     for (int u = 0; u < 8; u++) {
         first = ei_avx2_widen_add(first, _mm256_maddubs_epi16(magnitude[u], _mm256_sign_epi8(ei_avx2_word(q1 + 4 * u), signed_weights[u])));
-        second = ei_avx2_widen_add(second, _mm256_maddubs_epi16(magnitude[u], _mm256_sign_epi8(ei_avx2_word(q2 + 4 * u), signed_weights[u])));
+        if (terms == 2)
+            second = ei_avx2_widen_add(second, _mm256_maddubs_epi16(magnitude[u], _mm256_sign_epi8(ei_avx2_word(q2 + 4 * u), signed_weights[u])));
     }
     return _mm256_add_epi32(_mm256_slli_epi32(first, 8), second);
 }
 
 // Output rows 8·half..8·half+7 of group g for activation rows m0..m0+M-1 (M ≤ Q32_AVX2_PASS_ROWS).
 EI_TARGET_AVX2 EI_INLINE void q32_avx2_pass(const ei_matmul_job *job, size_t g, int half, size_t m0, const size_t M,
-                                           const int bits, const int has_min) {
+                                           const int bits, const int has_min, const int terms) {
     const ei_layout *layout = &job->layout;
     const size_t blocks = layout->block_count, tile_bytes = layout->tile_bytes;
     const uint8_t *group = job->packed + g * layout->group_bytes;
@@ -246,7 +249,7 @@ EI_TARGET_AVX2 EI_INLINE void q32_avx2_pass(const ei_matmul_job *job, size_t g, 
                 magnitude[u] = _mm256_sign_epi8(signed_weights[u], signed_weights[u]);
             }
             for (size_t m = 0; m < M; m++) {
-                __m256 isum = _mm256_cvtepi32_ps(q32_avx2_block_isum_q8(magnitude, signed_weights, rows[m], b));
+                __m256 isum = _mm256_cvtepi32_ps(q32_avx2_block_isum_q8(magnitude, signed_weights, rows[m], b, terms));
                 acc[m] = _mm256_fmadd_ps(isum, _mm256_mul_ps(d, _mm256_set1_ps(q32_scale(rows[m], b))), acc[m]);
             }
         } else {
@@ -262,7 +265,7 @@ EI_TARGET_AVX2 EI_INLINE void q32_avx2_pass(const ei_matmul_job *job, size_t g, 
                 }
             }
             for (size_t m = 0; m < M; m++) {
-                __m256 isum = _mm256_cvtepi32_ps(q32_avx2_block_isum_nibbles(lo, hi, rows[m], b, bits, has_min));
+                __m256 isum = _mm256_cvtepi32_ps(q32_avx2_block_isum_nibbles(lo, hi, rows[m], b, bits, has_min, terms));
                 acc[m] = _mm256_fmadd_ps(isum, _mm256_mul_ps(d, _mm256_set1_ps(q32_scale(rows[m], b))), acc[m]);
                 if (has_min) acc[m] = _mm256_fmadd_ps(min, _mm256_set1_ps(q32_min(rows[m], b)), acc[m]);
             }
@@ -282,7 +285,7 @@ EI_TARGET_AVX2 EI_INLINE void q32_avx2_pass(const ei_matmul_job *job, size_t g, 
 }
 
 EI_TARGET_AVX2 EI_INLINE void q32_avx2_run(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end,
-                                          const int bits, const int has_min) {
+                                          const int bits, const int has_min, const int terms) {
     size_t chunk = ei_activation_row_block(job);
     for (size_t r0 = 0; r0 < rows; r0 += chunk) {
         size_t r1 = rows - r0 < chunk ? rows : r0 + chunk;
@@ -290,22 +293,28 @@ EI_TARGET_AVX2 EI_INLINE void q32_avx2_run(const ei_matmul_job *job, size_t rows
             for (int half = 0; half < 2 && ei_group_lanes(job, g) > 8 * half; half++) {
                 for (size_t m = r0; m < r1; m += Q32_AVX2_PASS_ROWS) {
                     size_t count = r1 - m < Q32_AVX2_PASS_ROWS ? r1 - m : Q32_AVX2_PASS_ROWS;
-                    if (count == 1) q32_avx2_pass(job, g, half, m, 1, bits, has_min);   // decode: constant M
-                    else q32_avx2_pass(job, g, half, m, count, bits, has_min);
+                    if (count == 1) q32_avx2_pass(job, g, half, m, 1, bits, has_min, terms);   // decode: constant M
+                    else q32_avx2_pass(job, g, half, m, count, bits, has_min, terms);
                 }
             }
         }
     }
 }
 
-EI_TARGET_AVX2 void ei_matmul_q32_avx2(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
+EI_TARGET_AVX2 EI_INLINE void q32_avx2_dispatch(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end,
+                                             const int terms) {
     switch (job->layout.bits * 2 + job->layout.has_min) {
-    case 8: q32_avx2_run(job, rows, group_begin, group_end, 4, 0); break;
-    case 9: q32_avx2_run(job, rows, group_begin, group_end, 4, 1); break;
-    case 10: q32_avx2_run(job, rows, group_begin, group_end, 5, 0); break;
-    case 11: q32_avx2_run(job, rows, group_begin, group_end, 5, 1); break;
-    default: q32_avx2_run(job, rows, group_begin, group_end, 8, 0); break;
+    case 8: q32_avx2_run(job, rows, group_begin, group_end, 4, 0, terms); break;
+    case 9: q32_avx2_run(job, rows, group_begin, group_end, 4, 1, terms); break;
+    case 10: q32_avx2_run(job, rows, group_begin, group_end, 5, 0, terms); break;
+    case 11: q32_avx2_run(job, rows, group_begin, group_end, 5, 1, terms); break;
+    default: q32_avx2_run(job, rows, group_begin, group_end, 8, 0, terms); break;
     }
+}
+
+EI_TARGET_AVX2 void ei_matmul_q32_avx2(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
+    if (job->activation_terms == 1) q32_avx2_dispatch(job, rows, group_begin, group_end, 1);
+    else q32_avx2_dispatch(job, rows, group_begin, group_end, 2);
 }
 #else
 void ei_matmul_q32_avx512(const ei_matmul_job *job, size_t rows, size_t g0, size_t g1) { ei_matmul_q32_portable(job, rows, g0, g1); }

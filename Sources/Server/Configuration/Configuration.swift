@@ -97,6 +97,7 @@ public struct Configuration: Sendable {
     /// 0: sized for four full-context sessions (at most 8 GiB).
     public var kvMemoryBytes: Int { integer("kv_memory") ?? 0 }
     public var kvCacheType: String { string("kv_cache_type") ?? "f16" }
+    public var activationPrecision: String { string("activation_precision") ?? "high" }
     public var maxBatchTokens: Int { integer("max_batch_tokens") ?? 512 }
     public var maxRunningSessions: Int { integer("max_running_sessions") ?? 16 }
     public var attentionPolicy: String { string("attention_policy") ?? "entropy" }
@@ -108,6 +109,6 @@ public struct Configuration: Sendable {
         "host", "port", "model", "aliases", "api_key", "api_key_file", "threads", "context_length", "max_queue",
         "max_body_bytes", "connection_limit", "connection_timeout_seconds", "keep_alive_seconds",
         "shutdown_timeout_seconds", "request_log", "log_level", "attention_policy", "attention_min_prompt_tokens",
-        "kv_memory", "kv_cache_type", "max_batch_tokens", "max_running_sessions",
+        "kv_memory", "kv_cache_type", "max_batch_tokens", "max_running_sessions", "activation_precision",
     ]
 }

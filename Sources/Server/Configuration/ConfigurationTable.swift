@@ -39,6 +39,8 @@ public enum ConfigurationTable {
               help: "KV cache budget of all sessions together (e.g. 2GiB); 0 sizes it for four full-context sessions, at most 8 GiB. Requests wait, and sessions are preempted and recomputed, when it is full; a prompt that can never fit gets a 400."),
         .init("kv_cache_type", .choice(["f16", "f32"]), default: .string("f16"),
               help: "Element type of cached keys and values: f16 (half the memory) or f32."),
+        .init("activation_precision", .choice(["high", "int8"]), default: .string("high"),
+              help: "How quantized matrix kernels round activations: high (two int8 terms, ~15 bits, within 1e-6 nats of fp32) or int8 (one term, as llama.cpp: half the integer work of prompt processing and batched decode, ~3e-3 nats)."),
         .init("max_batch_tokens", .integer(16...65_536), default: .integer(512),
               help: "Tokens per engine step: one decode token for each running session, the rest prefill chunks. Larger steps prefill faster; smaller steps keep running streams smoother while a long prompt is processed."),
         .init("max_running_sessions", .integer(1...1024), default: .integer(16),

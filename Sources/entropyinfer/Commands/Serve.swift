@@ -3,6 +3,7 @@ import Attention
 import Engine
 import Foundation
 import HTTPServer
+import Kernels
 import KVMemory
 import ModelStore
 import Server
@@ -115,6 +116,7 @@ func makeGenerationService(configuration: Configuration, logger: Logger) throws 
     engine.aliases = configuration.aliases
     engine.kvMemoryBytes = configuration.kvMemoryBytes > 0 ? configuration.kvMemoryBytes : nil
     engine.kvDataType = KVDataType(rawValue: configuration.kvCacheType) ?? .f16
+    engine.activationPrecision = ActivationPrecision(rawValue: configuration.activationPrecision) ?? .high
     engine.scheduler.maxBatchTokens = configuration.maxBatchTokens
     engine.scheduler.maxRunningSessions = configuration.maxRunningSessions
     var attention = try AttentionPolicy.named(configuration.attentionPolicy)
