@@ -14,11 +14,12 @@ public struct ChatCompletionsRoute: Route {
         let parameters = try GenerationParameters(fields, endpoint: .chat)
         let topLogprobs = try Self.logprobsSetting(fields)
         let messages = try ChatMessages.templateValues(fields)
+        let tools = try ToolRequest(fields)
 
         let service = try context.service()
         try context.checkModel(parameters.model, service: service)
         let logitBias = try parameters.resolvedLogitBias(vocabularySize: service.tokenizer.vocabularySize)
-        let prompt = try PromptTokens.chat(messages: messages, service: service, renderer: context.renderer)
+        let prompt = try PromptTokens.chat(messages: messages, tools: tools.templateTools, service: service, renderer: context.renderer)
         try PromptTokens.checkContext(promptCount: prompt.count, maxTokens: parameters.maxTokens,
                                       contextLength: service.model.contextLength, param: "messages")
 
@@ -35,7 +36,7 @@ public struct ChatCompletionsRoute: Route {
         context.record.addTokens(prompt: prompt.count, completion: 0)
 
         let encoding = ChatCompletionEncoding(id: id, created: ResponseIdentity.unixTime(), model: context.displayName(service),
-                                              topLogprobs: topLogprobs, tokenizer: service.tokenizer)
+                                              topLogprobs: topLogprobs, tokenizer: service.tokenizer, tools: tools)
         if parameters.stream {
             let encoder = ChatStreamEncoder(encoding: encoding, choiceCount: parameters.n, includeUsage: parameters.includeUsage,
                                             promptTokenCount: prompt.count)
@@ -65,20 +66,14 @@ public struct ChatCompletionsRoute: Route {
         }
     }
 
-    /// Features this server does not implement yet are refused by name, never ignored:
-    /// tools and function calling, JSON response formats, audio output.
+    /// Features this server does not implement are refused by name, never ignored: the
+    /// deprecated `functions`/`function_call` (use `tools`), JSON response formats, audio output.
     static func rejectUnsupported(_ fields: JSONFields) throws(APIError) {
-        if let tools = fields.value("tools"), tools.arrayValue?.isEmpty != true {
-            throw .unsupported("tools", "Tool calling is not supported by this server yet; remove 'tools'.")
-        }
-        if let choice = fields.value("tool_choice"), choice.stringValue != "none", choice.stringValue != "auto" {
-            throw .unsupported("tool_choice", "Tool calling is not supported by this server yet; remove 'tool_choice'.")
-        }
         if let functions = fields.value("functions"), functions.arrayValue?.isEmpty != true {
-            throw .unsupported("functions", "Function calling is not supported by this server yet; remove 'functions'.")
+            throw .unsupported("functions", "The deprecated 'functions' parameter is not supported; send the functions as 'tools'.")
         }
         if let call = fields.value("function_call"), call.stringValue != "none", call.stringValue != "auto" {
-            throw .unsupported("function_call", "Function calling is not supported by this server yet; remove 'function_call'.")
+            throw .unsupported("function_call", "The deprecated 'function_call' parameter is not supported; use 'tool_choice'.")
         }
         if let format = fields.value("response_format") {
             guard case .object(let object) = format else {

@@ -171,3 +171,14 @@ private struct JSONTextParser {
         return code
     }
 }
+
+extension TemplateValue {
+    /// The value as transformers' `tojson` filter writes it (`json.dumps(…, ensure_ascii=False)`:
+    /// one line, `", "` and `": "` separators, keys in order), for prompt text written outside a
+    /// template in the same style.
+    public var pythonJSON: String {
+        // Every TemplateValue case is serializable, so the writer cannot fail here.
+        let value: Value = .init(self)
+        return (try? pythonJSONDumps(value)) ?? "null"
+    }
+}

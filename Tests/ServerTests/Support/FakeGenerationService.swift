@@ -28,7 +28,7 @@ struct FakeScript: Sendable {
 final class FakeGenerationService: GenerationService, @unchecked Sendable {
     let model: ModelDescription
     let tokenizer: any Tokenizer
-    var chatTemplate: ChatTemplate? { nil }
+    let chatTemplate: ChatTemplate?
 
     private let lock = NSLock()
     private var ready = true
@@ -40,8 +40,9 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
     private var textEmitTimes: [Double] = []
     let queueCapacity: Int
 
-    init(contextLength: Int = 256, addBOS: Bool = false, queueCapacity: Int = 64,
+    init(contextLength: Int = 256, addBOS: Bool = false, queueCapacity: Int = 64, chatTemplate: ChatTemplate? = nil,
          script: @escaping @Sendable (GenerationRequest) -> FakeScript = { _ in FakeScript() }) {
+        self.chatTemplate = chatTemplate
         model = ModelDescription(id: "fake-model", path: "/models/fake-model.gguf", architecture: "llama",
                                  parameterCount: 1_234_567, quantization: "Q8_0", contextLength: contextLength,
                                  vocabularySize: 261, fileBytes: 4096)

@@ -9,13 +9,15 @@ final class SimpleChatRenderer: ChatPromptRenderer, @unchecked Sendable {
     private let lock = NSLock()
     private var lastVariables: [String: TemplateValue] = [:]
     private var lastMessages: [TemplateValue] = []
+    private var lastTools: [TemplateValue]? = nil
 
     var variables: [String: TemplateValue] { lock.withLock { lastVariables } }
     var messages: [TemplateValue] { lock.withLock { lastMessages } }
+    var tools: [TemplateValue]? { lock.withLock { lastTools } }
 
-    func render(messages: [TemplateValue], variables: [String: TemplateValue],
+    func render(messages: [TemplateValue], tools: [TemplateValue]?, variables: [String: TemplateValue],
                 service: any GenerationService) throws(ChatTemplateError) -> String {
-        lock.withLock { lastVariables = variables; lastMessages = messages }
+        lock.withLock { lastVariables = variables; lastMessages = messages; lastTools = tools }
         var text = ""
         for message in messages {
             guard case .object(let entries) = message else { throw ChatTemplateError("message is not an object") }
