@@ -19,6 +19,10 @@ final class SimpleChatRenderer: ChatPromptRenderer, @unchecked Sendable {
                 service: any GenerationService) throws(ChatTemplateError) -> String {
         lock.withLock { lastVariables = variables; lastMessages = messages; lastTools = tools }
         var text = ""
+        if let tools {
+            // The tools as one pseudo-message, so the fake engine can see them (`FakeScript.toolCaller`).
+            text += "<|im_start|>tools\n" + tools.map(\.pythonJSON).joined(separator: "\n") + "<|im_end|>\n"
+        }
         for message in messages {
             guard case .object(let entries) = message else { throw ChatTemplateError("message is not an object") }
             let role = entries.first { $0.0 == "role" }?.1
