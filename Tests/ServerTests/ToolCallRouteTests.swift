@@ -66,6 +66,20 @@ struct ToolCallRouteTests {
         #expect(harness.renderer.tools?.count == 2)
     }
 
+    @Test func requiredAndNamedChoicesConstrainTheEngineRequest() throws {
+        let harness = Self.harness(reply: Self.twoCalls)
+        _ = harness.post(Self.chat, Self.body())
+        _ = harness.post(Self.chat, Self.body(#", "tool_choice": "required""#))
+        _ = harness.post(Self.chat, Self.body(#", "tool_choice": {"type": "function", "function": {"name": "search"}}, "stream": true"#))
+        _ = harness.post(Self.chat, Self.body(#", "tool_choice": "none""#))
+        #expect(harness.service.submitted.map { $0.grammar != nil } == [false, true, true, false])
+        // A schema the grammar engine cannot enforce is refused when it would be enforced.
+        let patterned = #"{"type": "function", "function": {"name": "p", "parameters": {"type": "object", "properties": {"s": {"type": "string", "pattern": "a+"}}}}}"#
+        expectError(harness.post(Self.chat, #"{"messages": [{"role": "user", "content": "Hi"}], "tools": [\#(patterned)], "tool_choice": "required"}"#),
+                    status: 400, code: "invalid_value", param: "tools[0].function.parameters")
+        #expect(harness.post(Self.chat, #"{"messages": [{"role": "user", "content": "Hi"}], "tools": [\#(patterned)]}"#).status == 200)
+    }
+
     @Test func parallelToolCallsFalseKeepsTheFirstCall() throws {
         let harness = Self.harness(reply: Self.twoCalls)
         let message = bodyJSON(harness.post(Self.chat, Self.body(#", "parallel_tool_calls": false"#)))["choices"]?.arrayValue?.first?["message"]

@@ -15,6 +15,7 @@ public struct ChatCompletionsRoute: Route {
         let topLogprobs = try Self.logprobsSetting(fields)
         let messages = try ChatMessages.templateValues(fields)
         let tools = try ToolRequest(fields)
+        let toolGrammar = try ToolCallGrammar.grammar(for: tools)
 
         let service = try context.service()
         try context.checkModel(parameters.model, service: service)
@@ -28,6 +29,7 @@ public struct ChatCompletionsRoute: Route {
             var engineRequest = parameters.generationRequest(id: parameters.n == 1 ? id : "\(id)-\(choice)", prompt: prompt,
                                                              choice: choice, logitBias: logitBias)
             engineRequest.logprobs = topLogprobs
+            engineRequest.grammar = toolGrammar
             return engineRequest
         }
         context.metrics.requestParamsN.observe(Double(parameters.n))
