@@ -172,3 +172,78 @@ def test_the_client_raises_bad_request_for_an_unknown_tool_choice(client, model_
         client.chat.completions.create(model=model_name, messages=QUESTION, tools=[WEATHER],
                                        tool_choice={"type": "function", "function": {"name": "launch_rockets"}})
     assert raised.value.status_code == 400 and raised.value.param == "tool_choice.function.name"
+
+
+# --- Qwen2.5-Coder-0.5B (its own command, not in `make test`: `make test-tools-qwen`) -------------
+
+QWEN = "qwen" in MODEL.lower()
+
+QWEN_TOOL_SETS = [
+    [WEATHER, TIME],
+    [{"type": "function", "function": {
+        "name": "create_event", "description": "Add an event to the calendar.",
+        "parameters": {"type": "object", "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": 60},
+            "date": {"type": "string", "format": "date"},
+            "attendees": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
+            "priority": {"type": "string", "enum": ["low", "normal", "high"]},
+            "reminder_minutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 1440}},
+            "required": ["title", "date", "priority"], "additionalProperties": False}}}],
+    [{"type": "function", "function": {
+        "name": "search_code", "description": "Search a repository.",
+        "parameters": {"type": "object", "properties": {
+            "query": {"type": "string"},
+            "filters": {"type": "object", "properties": {"language": {"type": "string", "enum": ["swift", "c", "python"]},
+                                                         "max_results": {"type": "integer", "minimum": 1, "maximum": 50}},
+                        "required": ["language"], "additionalProperties": False},
+            "exact": {"type": "boolean"}},
+            "required": ["query", "filters"], "additionalProperties": False}}},
+     {"type": "function", "function": {"name": "run_tests", "parameters": {"type": "object", "properties": {
+         "suite": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}},
+         "required": ["suite"], "additionalProperties": False}}}],
+]
+QWEN_PROMPTS = ["What's the weather in Lisbon for the next 3 days?",
+                "Plan a high-priority review meeting with Ana and Bo on 2025-03-14.",
+                "Find Swift code that parses GGUF headers, then run the parser tests."]
+
+
+@pytest.mark.real_model
+@pytest.mark.skipif(not QWEN, reason="Qwen2.5-Coder-0.5B only (ENTROPYINFER_E2E_MODEL=qwen2.5-coder-0.5b-instruct)")
+@pytest.mark.parametrize("tool_set", range(len(QWEN_TOOL_SETS)))
+@pytest.mark.parametrize("stream", [False, True])
+def test_qwen_required_tool_calls_always_parse_and_validate(client, server, model_name, tool_set, stream):
+    import jsonschema
+
+    tools = QWEN_TOOL_SETS[tool_set]
+    schemas = {tool["function"]["name"]: tool["function"]["parameters"] for tool in tools}
+    for seed in range(5):
+        body = {"model": model_name, "messages": [{"role": "user", "content": QWEN_PROMPTS[tool_set]}], "tools": tools,
+                "tool_choice": "required", "max_tokens": 256, "temperature": 0.9, "seed": seed}
+        if stream:
+            _, calls, finish_reason = streamed(server, body)
+        else:
+            choice = client.chat.completions.create(**body).choices[0]
+            finish_reason = choice.finish_reason
+            calls = [{"name": call.function.name, "arguments": call.function.arguments} for call in choice.message.tool_calls or []]
+        assert finish_reason == "tool_calls", (seed, finish_reason, calls)
+        assert calls
+        for call in calls:
+            jsonschema.validate(json.loads(call["arguments"]), schemas[call["name"]],
+                                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.real_model
+@pytest.mark.skipif(not QWEN, reason="Qwen2.5-Coder-0.5B only (ENTROPYINFER_E2E_MODEL=qwen2.5-coder-0.5b-instruct)")
+def test_qwen_calls_a_tool_on_its_own_with_auto(client, server, model_name):
+    """Qwen2.5's template renders the tools and the model answers in its own <tool_call> syntax,
+    which the server parses without any constraint."""
+    body = {"model": model_name, "messages": [{"role": "user", "content": QWEN_PROMPTS[0]}], "tools": [WEATHER, TIME],
+            "max_tokens": 128, "temperature": 0}
+    choice = client.chat.completions.create(**body).choices[0]
+    assert choice.finish_reason == "tool_calls", choice
+    assert choice.message.tool_calls[0].function.name == "get_weather"
+    check_weather_arguments(choice.message.tool_calls[0].function.arguments)
+    content, calls, finish_reason = streamed(server, body)
+    assert (content, finish_reason) == (choice.message.content, choice.finish_reason)
+    assert [(c["name"], c["arguments"]) for c in calls] == \
+           [(c.function.name, c.function.arguments) for c in choice.message.tool_calls]
