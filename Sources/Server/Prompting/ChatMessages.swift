@@ -13,7 +13,7 @@ enum ChatMessages {
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 
     static func templateValues(_ fields: JSONFields) throws(APIError) -> [TemplateValue] {
-        do {
+        try APIError.validating {
             let messages = try fields.requiredArray("messages")
             guard !messages.isEmpty else {
                 throw APIError.invalidValue("messages", "Invalid value for 'messages': the conversation is empty; send at least one message.")
@@ -25,12 +25,6 @@ enum ChatMessages {
                 values.append(try message(fields.element("messages", index, of: messages), callIDs: &callIDs))
             }
             return values
-        } catch let error as JSONFieldError {
-            throw .field(error)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw .internalError("\(error)")
         }
     }
 

@@ -259,14 +259,15 @@ enum StreamingCallHeader {
             }
             return nil
         }
-        skipWhitespace()
-        if let verdict = literal("{") { return verdict }
-        skipWhitespace()
-        if let verdict = literal("\"name\"") { return verdict }
-        skipWhitespace()
-        if let verdict = literal(":") { return verdict }
-        skipWhitespace()
-        if let verdict = literal("\"") { return verdict }
+        /// Each literal after optional whitespace.
+        func tokens(_ texts: [String]) -> Match? {
+            for text in texts {
+                skipWhitespace()
+                if let verdict = literal(text) { return verdict }
+            }
+            return nil
+        }
+        if let verdict = tokens(["{", "\"name\"", ":", "\""]) { return verdict }
         let nameStart = index
         while true {
             guard index < bytes.count else { return .needMore }
@@ -277,12 +278,7 @@ enum StreamingCallHeader {
         }
         let name = String(decoding: bytes[nameStart..<index], as: UTF8.self)
         index += 1
-        skipWhitespace()
-        if let verdict = literal(",") { return verdict }
-        skipWhitespace()
-        if let verdict = literal("\"arguments\"") { return verdict }
-        skipWhitespace()
-        if let verdict = literal(":") { return verdict }
+        if let verdict = tokens([",", "\"arguments\"", ":"]) { return verdict }
         skipWhitespace()
         guard index < bytes.count else { return .needMore }
         guard bytes[index] == UInt8(ascii: "{"), !name.isEmpty else { return .mismatch }

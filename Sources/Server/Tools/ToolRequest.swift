@@ -49,15 +49,7 @@ public struct ToolRequest: Sendable, Equatable {
 
     /// Reads and validates the request's tool fields; every problem is a 400 naming the field.
     public init(_ fields: JSONFields) throws(APIError) {
-        do {
-            try self.init(validating: fields)
-        } catch let error as JSONFieldError {
-            throw .field(error)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw .internalError("\(error)")
-        }
+        self = try APIError.validating { try ToolRequest(validating: fields) }
     }
 
     init(tools: [FunctionTool], choice: ToolChoice, parallelCalls: Bool) {
