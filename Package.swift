@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSON", "Sampling", "Tokenization", "GGUF", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Attention", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "Sampling", "Tokenization", "TestSupport", "LoadGeneration", "Grammar"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "GGUF", "JSON", "TestSupport"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.

@@ -110,8 +110,6 @@ struct ErrorTests {
             (#", "tool_choice": {"type": "function", "function": {"name": "f"}}"#, "tool_choice"),
             (#", "functions": [{"name": "f"}]"#, "functions"),
             (#", "function_call": {"name": "f"}"#, "function_call"),
-            (#", "response_format": {"type": "json_object"}"#, "response_format"),
-            (#", "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}"#, "response_format"),
             (#", "audio": {"voice": "alloy", "format": "wav"}"#, "audio"),
             (#", "modalities": ["text", "audio"]"#, "modalities"),
         ]

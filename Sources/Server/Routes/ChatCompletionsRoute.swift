@@ -66,7 +66,7 @@ public struct ChatCompletionsRoute: Route {
     }
 
     /// Features this server does not implement yet are refused by name, never ignored:
-    /// tools and function calling, JSON response formats, audio output.
+    /// tools and function calling, audio output. (`response_format` is read by `OutputFormat`.)
     static func rejectUnsupported(_ fields: JSONFields) throws(APIError) {
         if let tools = fields.value("tools"), tools.arrayValue?.isEmpty != true {
             throw .unsupported("tools", "Tool calling is not supported by this server yet; remove 'tools'.")
@@ -79,23 +79,6 @@ public struct ChatCompletionsRoute: Route {
         }
         if let call = fields.value("function_call"), call.stringValue != "none", call.stringValue != "auto" {
             throw .unsupported("function_call", "Function calling is not supported by this server yet; remove 'function_call'.")
-        }
-        if let format = fields.value("response_format") {
-            guard case .object(let object) = format else {
-                throw .field(.invalidType("response_format", expected: "an object", got: format))
-            }
-            switch object["type"] {
-            case .string("text")?:
-                break
-            case .string("json_object")?, .string("json_schema")?:
-                throw .unsupported("response_format",
-                                   "response_format '\(object["type"]!.stringValue!)' (constrained JSON output) is not supported by this server yet; use {\"type\": \"text\"}.")
-            case let other?:
-                throw .invalidValue("response_format.type",
-                                    "Invalid value for 'response_format.type': \(other.jsonText); expected 'text', 'json_object' or 'json_schema'.")
-            case nil:
-                throw .field(.missing("response_format.type"))
-            }
         }
         if fields.value("audio") != nil {
             throw .unsupported("audio", "Audio output is not supported by this server; remove 'audio'.")
