@@ -138,6 +138,14 @@ final class GrammarStepper {
         levels.removeSubrange(levelCount...)
     }
 
+    /// Whether some stack's next character can begin with an unfinished sequence: `value` holds
+    /// its bits so far and `remaining` continuation bytes are missing; `lead` when only the lead
+    /// byte was read (the smallest character of that length then bounds it from below).
+    func acceptsPartial(levelStart: Int, levelEnd: Int, value: UInt32, remaining: UInt8, lead: Bool) -> Bool {
+        let smallest: UInt32 = !lead ? 0 : remaining == 1 ? 0x80 : remaining == 2 ? 0x800 : 0x10000
+        return anyAccepts(levelStart: levelStart, levelEnd: levelEnd, partialValue: value, partialRemaining: remaining, smallest: smallest)
+    }
+
     /// Whether some stack's next character can begin with the unfinished sequence.
     private func anyAccepts(levelStart: Int, levelEnd: Int, partialValue: UInt32, partialRemaining: UInt8,
                             smallest: UInt32) -> Bool {
@@ -153,7 +161,7 @@ final class GrammarStepper {
     }
 
     /// Appends the level reached from `levelStart..<levelEnd` by one character.
-    private func advance(levelStart: Int, levelEnd: Int, scalar: UInt32) {
+    func advance(levelStart: Int, levelEnd: Int, scalar: UInt32) {
         buildingLevelStart = levels.count
         for index in levelStart..<levelEnd {
             let node = levels[index]
