@@ -125,6 +125,10 @@ final class GrammarAutomaton {
         let level = stepper.load(states[Int(state)])
         let start = stepper.levels.count
         stepper.advance(levelStart: level.lowerBound, levelEnd: level.upperBound, scalar: scalar)
+        if stepper.overflowed {
+            stepper.overflowed = false
+            return Self.dead
+        }
         guard stepper.levels.count > start else { return Self.dead }
         return intern(stepper.state(levelStart: start, levelEnd: stepper.levels.count, partialValue: 0, partialRemaining: 0))
     }

@@ -22,6 +22,13 @@ final class GrammarStepper {
     private(set) var levels: [Int32] = []
     /// Where the level being built starts (duplicates are skipped within it).
     private var buildingLevelStart = 0
+    /// Nested expansions without a character in between, and whether a step went past the limit
+    /// (its result is then incomplete: `Grammar` refuses grammars whose start does, and the
+    /// automaton treats such a transition as dead).
+    private var expansionDepth = 0
+    var overflowed = false
+    /// Expansions nest at most this deep (about 2 MB of stack).
+    static let maximumExpansionDepth = 10_000
 
     init(grammar: Grammar) {
         kinds = grammar.elements.map(\.kind)
@@ -176,6 +183,9 @@ final class GrammarStepper {
     /// Adds to the level being built every stack that continues at `position` with `parent`
     /// below it, expanding rule references and finished alternatives until the top is a class.
     private func expand(position: Int32, parent: Int32) {
+        expansionDepth += 1
+        defer { expansionDepth -= 1 }
+        guard expansionDepth <= Self.maximumExpansionDepth else { overflowed = true; return }
         switch kinds[Int(position)] {
         case .end:
             if parent < 0 {
@@ -207,6 +217,9 @@ final class GrammarStepper {
     }
 
     private func expandRule(_ rule: Int32, parent: Int32) {
+        expansionDepth += 1
+        defer { expansionDepth -= 1 }
+        guard expansionDepth <= Self.maximumExpansionDepth else { overflowed = true; return }
         for index in Int(alternativeOffsets[Int(rule)])..<Int(alternativeOffsets[Int(rule) + 1]) {
             expand(position: alternativeStarts[index], parent: parent)
         }
