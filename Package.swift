@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "GGUF", "Kernels", "KVMemory", "Attention", "Tokenization", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSON", "Sampling", "Tokenization", "GGUF", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Attention", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Attention", "Models", "Tokenization", "Sampling", "KVMemory", "Grammar", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "Sampling", "Tokenization", "TestSupport", "LoadGeneration", "Grammar"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),

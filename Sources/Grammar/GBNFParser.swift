@@ -18,6 +18,9 @@ struct GBNFParser {
     private let scalars: [UInt32]
     private var position = 0
     private var line = 1
+    private var groupDepth = 0
+    /// Parentheses nest at most this deep.
+    static let maximumGroupDepth = 200
 
     /// Repetition bounds above this are refused (each repetition is unrolled into rules).
     static let maximumRepetition = 100_000
@@ -74,6 +77,9 @@ struct GBNFParser {
                 item = .characters(try parseClass())
             case UInt32(UInt8(ascii: "(")):
                 position += 1
+                groupDepth += 1
+                guard groupDepth <= Self.maximumGroupDepth else { throw error("groups nest more than \(Self.maximumGroupDepth) deep") }
+                defer { groupDepth -= 1 }
                 skipSpace(newlines: true)
                 item = try parseAlternatives(nested: true)
                 skipSpace(newlines: true)

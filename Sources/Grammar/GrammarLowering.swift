@@ -35,6 +35,12 @@ struct GrammarLowering {
         let grammar = Grammar(elements: lowering.elements, alternativeStarts: lowering.alternativeStarts,
                               ruleNames: lowering.ruleNames, classes: lowering.classes, rootRule: rootIndex)
         try grammar.checkLeftRecursion()
+        let stepper = GrammarStepper(grammar: grammar)
+        if stepper.initialState().isDead || stepper.overflowed {
+            throw GrammarError(stepper.overflowed
+                ? "the grammar nests rules more than \(GrammarStepper.maximumExpansionDepth) deep before its first character; flatten it"
+                : "the '\(root)' rule can match nothing")
+        }
         return grammar
     }
 

@@ -4,20 +4,24 @@ import Sampling
 /// what the state becomes once one is chosen (`accept`). One per request, owned by the engine
 /// thread; not thread-safe.
 ///
-/// A mask is computed by walking the vocabulary's `TokenTrie` depth first with the parse stacks:
-/// a trie node's byte is fed to the stacks of its parent, a subtree is skipped as soon as no
-/// stack survives, and every token ending at a surviving node is allowed. Masks are cached by
-/// state (most steps inside a JSON string or number return to a state seen before), so a
-/// repeated state costs one dictionary lookup.
+/// A mask is computed by walking the vocabulary's `TokenTrie` depth first through the grammar's
+/// lazily built automaton (`GrammarAutomaton`): a trie node's byte moves the state of its parent,
+/// a subtree is skipped as soon as the state is dead, and every token ending at a live node is
+/// allowed. Masks are also cached by state (most steps inside a JSON string or number return to
+/// a state seen before), so a repeated state costs one dictionary lookup.
 public final class GrammarMatcher {
     public let grammar: Grammar
     public let trie: TokenTrie
     /// Allowed exactly when the output is complete (`isComplete`).
     public let endOfGenerationTokens: [Int32]
-    private let stepper: GrammarStepper
-    private(set) var state: GrammarState
-    private var cache: [GrammarState: TokenMask] = [:]
-    private var cacheOrder: [GrammarState] = []
+    private let automaton: GrammarAutomaton
+    /// Where the output stands: an automaton state and an unfinished UTF-8 sequence.
+    private var stateID: Int32
+    private var pendingValue: UInt32 = 0
+    private var pendingRemaining: UInt8 = 0
+    /// Masks by (state, pending sequence), evicted oldest first.
+    private var cache: [Int: TokenMask] = [:]
+    private var cacheOrder: [Int] = []
     /// Masks kept per matcher (each vocabularySize / 8 bytes: 19 KB for Qwen2.5's 151,936 tokens).
     public static let cacheCapacity = 64
     /// Masks computed by walking the trie, and masks served from the cache (for tests and stats).
@@ -28,14 +32,22 @@ public final class GrammarMatcher {
         self.grammar = grammar
         self.trie = trie
         self.endOfGenerationTokens = Array(endOfGenerationTokens)
-        stepper = GrammarStepper(grammar: grammar)
-        state = stepper.initialState()
+        automaton = GrammarAutomaton(grammar: grammar)
+        stateID = automaton.initialState()
     }
 
     /// What has been accepted is a sentence of the grammar: end-of-generation is allowed.
-    public var isComplete: Bool { state.isComplete }
+    public var isComplete: Bool { pendingRemaining == 0 && automaton.completeStates[Int(stateID)] }
     /// Complete, and nothing more can follow: generation should stop here.
-    public var isTerminated: Bool { state.isTerminated }
+    public var isTerminated: Bool { pendingRemaining == 0 && automaton.terminatedStates[Int(stateID)] }
+
+    /// The recogniser's state (stacks and pending sequence), for the reference and tests.
+    var state: GrammarState {
+        var state = automaton.states[Int(stateID)]
+        state.partialValue = pendingValue
+        state.partialRemaining = pendingRemaining
+        return state
+    }
 
     /// Sets `mask` to the tokens allowed next: those whose bytes keep the output a prefix of a
     /// sentence of the grammar, plus the end-of-generation tokens when the output is complete.
@@ -43,24 +55,24 @@ public final class GrammarMatcher {
     /// allocate (a cached mask is shared, copy-on-write).
     public func fillMask(_ mask: inout TokenMask) {
         precondition(mask.vocabularySize == trie.vocabularySize, "token mask built for another vocabulary")
-        if let cached = cache[state] {
+        let key = Int(stateID) << 32 | Int(pendingRemaining) << 24 | Int(pendingValue)
+        if let cached = cache[key] {
             masksFromCache += 1
             mask = cached
             return
         }
         masksComputed += 1
         mask.disallowAll()
-        let level = stepper.load(state)
-        walk(node: 0, levelStart: level.lowerBound, levelEnd: level.upperBound,
-             partialValue: state.partialValue, partialRemaining: state.partialRemaining, mask: &mask)
-        if state.isComplete {
+        walk(node: 0, state: stateID, pendingValue: pendingValue, pendingRemaining: pendingRemaining, mask: &mask)
+        if isComplete {
             for token in endOfGenerationTokens { mask.allow(token) }
         }
         if cache.count >= Self.cacheCapacity {
             cache[cacheOrder.removeFirst()] = nil
         }
-        cache[state] = mask
-        cacheOrder.append(state)
+        cache[key] = mask
+        cacheOrder.append(key)
+        if automaton.needsReset { restartAutomaton() }
     }
 
     /// Advances the state by a token. Returns false, leaving the state unchanged, when the
@@ -68,25 +80,44 @@ public final class GrammarMatcher {
     /// not change the state).
     @discardableResult
     public func accept(_ token: Int32) -> Bool {
-        if endOfGenerationTokens.contains(token) { return state.isComplete }
-        guard token >= 0, Int(token) < trie.vocabularySize, let bytes = trie.bytes(of: token) else { return false }
+        if endOfGenerationTokens.contains(token) { return isComplete }
+        guard let bytes = trie.bytes(of: token) else { return false }
         return accept(bytes: bytes)
     }
 
     /// Advances the state by raw output bytes (nothing changes when they are not allowed).
     @discardableResult
     public func accept(bytes: [UInt8]) -> Bool {
-        guard let next = Self.advance(state, by: bytes, stepper: stepper) else { return false }
-        state = next
+        var current = (state: stateID, pendingValue: pendingValue, pendingRemaining: pendingRemaining)
+        for byte in bytes {
+            guard let next = automaton.next(current.state, current.pendingValue, current.pendingRemaining, byte: byte) else {
+                return false
+            }
+            current = next
+        }
+        (stateID, pendingValue, pendingRemaining) = current
+        if automaton.needsReset { restartAutomaton() }
         return true
     }
 
-    /// Back to the state before any output (the mask cache is kept: it depends on states only).
+    /// Back to the state before any output (the caches are kept: they depend on states only).
     public func reset() {
-        state = stepper.initialState()
+        stateID = automaton.initialState()
+        pendingValue = 0
+        pendingRemaining = 0
     }
 
-    /// `state` after `bytes`, or nil when the grammar rejects them.
+    /// Drops the automaton's states (bounded memory for grammars with very many states) and
+    /// re-enters the current one.
+    private func restartAutomaton() {
+        let current = automaton.states[Int(stateID)]
+        automaton.reset()
+        cache.removeAll()
+        cacheOrder.removeAll()
+        stateID = automaton.intern(current)
+    }
+
+    /// `state` after `bytes` by the recogniser alone (no automaton), or nil when rejected.
     static func advance(_ state: GrammarState, by bytes: [UInt8], stepper: GrammarStepper) -> GrammarState? {
         let level = stepper.load(state)
         var current = (levelStart: level.lowerBound, levelEnd: level.upperBound,
@@ -101,24 +132,21 @@ public final class GrammarMatcher {
                              partialValue: current.partialValue, partialRemaining: current.partialRemaining)
     }
 
-    private func walk(node: Int32, levelStart: Int, levelEnd: Int, partialValue: UInt32, partialRemaining: UInt8,
-                      mask: inout TokenMask) {
+    /// Depth-first over the trie: a child is visited only when its byte keeps the output alive,
+    /// and every token ending at a visited node is allowed.
+    private func walk(node: Int32, state: Int32, pendingValue: UInt32, pendingRemaining: UInt8, mask: inout TokenMask) {
         let firstChild = Int(trie.childStart[Int(node)])
         let childEnd = firstChild + Int(trie.childCount[Int(node)])
         for childIndex in firstChild..<childEnd {
-            let nodeMark = stepper.nodePositions.count
-            let levelMark = stepper.levels.count
-            guard let next = stepper.step(levelStart: levelStart, levelEnd: levelEnd, partialValue: partialValue,
-                                          partialRemaining: partialRemaining, byte: trie.childBytes[childIndex]) else { continue }
+            guard let next = automaton.next(state, pendingValue, pendingRemaining, byte: trie.childBytes[childIndex]) else { continue }
             let child = Int(trie.childNodes[childIndex])
             for index in Int(trie.tokenStart[child])..<Int(trie.tokenStart[child + 1]) {
                 mask.allow(trie.tokens[index])
             }
             if trie.childCount[child] > 0 {
-                walk(node: Int32(child), levelStart: next.levelStart, levelEnd: next.levelEnd,
-                     partialValue: next.partialValue, partialRemaining: next.partialRemaining, mask: &mask)
+                walk(node: Int32(child), state: next.state, pendingValue: next.pendingValue,
+                     pendingRemaining: next.pendingRemaining, mask: &mask)
             }
-            stepper.truncate(nodes: nodeMark, levels: levelMark)
         }
     }
 
@@ -127,6 +155,7 @@ public final class GrammarMatcher {
     /// tested against.
     public func referenceMask() -> TokenMask {
         let reference = GrammarStepper(grammar: grammar)
+        let state = self.state
         var mask = TokenMask(vocabularySize: trie.vocabularySize, allowingAll: false)
         for token in 0..<Int32(truncatingIfNeeded: trie.vocabularySize) {
             guard let bytes = trie.bytes(of: token), Self.advance(state, by: bytes, stepper: reference) != nil else { continue }

@@ -22,6 +22,13 @@ final class GrammarStepper {
     private(set) var levels: [Int32] = []
     /// Where the level being built starts (duplicates are skipped within it).
     private var buildingLevelStart = 0
+    /// Nested expansions without a character in between, and whether a step went past the limit
+    /// (its result is then incomplete: `Grammar` refuses grammars whose start does, and the
+    /// automaton treats such a transition as dead).
+    private var expansionDepth = 0
+    var overflowed = false
+    /// Expansions nest at most this deep (about 2 MB of stack).
+    static let maximumExpansionDepth = 10_000
 
     init(grammar: Grammar) {
         kinds = grammar.elements.map(\.kind)
@@ -138,6 +145,14 @@ final class GrammarStepper {
         levels.removeSubrange(levelCount...)
     }
 
+    /// Whether some stack's next character can begin with an unfinished sequence: `value` holds
+    /// its bits so far and `remaining` continuation bytes are missing; `lead` when only the lead
+    /// byte was read (the smallest character of that length then bounds it from below).
+    func acceptsPartial(levelStart: Int, levelEnd: Int, value: UInt32, remaining: UInt8, lead: Bool) -> Bool {
+        let smallest: UInt32 = !lead ? 0 : remaining == 1 ? 0x80 : remaining == 2 ? 0x800 : 0x10000
+        return anyAccepts(levelStart: levelStart, levelEnd: levelEnd, partialValue: value, partialRemaining: remaining, smallest: smallest)
+    }
+
     /// Whether some stack's next character can begin with the unfinished sequence.
     private func anyAccepts(levelStart: Int, levelEnd: Int, partialValue: UInt32, partialRemaining: UInt8,
                             smallest: UInt32) -> Bool {
@@ -153,7 +168,7 @@ final class GrammarStepper {
     }
 
     /// Appends the level reached from `levelStart..<levelEnd` by one character.
-    private func advance(levelStart: Int, levelEnd: Int, scalar: UInt32) {
+    func advance(levelStart: Int, levelEnd: Int, scalar: UInt32) {
         buildingLevelStart = levels.count
         for index in levelStart..<levelEnd {
             let node = levels[index]
@@ -168,6 +183,9 @@ final class GrammarStepper {
     /// Adds to the level being built every stack that continues at `position` with `parent`
     /// below it, expanding rule references and finished alternatives until the top is a class.
     private func expand(position: Int32, parent: Int32) {
+        expansionDepth += 1
+        defer { expansionDepth -= 1 }
+        guard expansionDepth <= Self.maximumExpansionDepth else { overflowed = true; return }
         switch kinds[Int(position)] {
         case .end:
             if parent < 0 {
@@ -199,6 +217,9 @@ final class GrammarStepper {
     }
 
     private func expandRule(_ rule: Int32, parent: Int32) {
+        expansionDepth += 1
+        defer { expansionDepth -= 1 }
+        guard expansionDepth <= Self.maximumExpansionDepth else { overflowed = true; return }
         for index in Int(alternativeOffsets[Int(rule)])..<Int(alternativeOffsets[Int(rule) + 1]) {
             expand(position: alternativeStarts[index], parent: parent)
         }

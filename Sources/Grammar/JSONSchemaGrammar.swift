@@ -62,6 +62,9 @@ struct SchemaCompiler {
     private var ruleNames: Set<String> = []
     /// `$ref` target → its rule (defined once, so recursive references terminate).
     private var referenceRules: [String: String] = [:]
+    private var depth = 0
+    /// Schemas nest at most this deep (recursion through `$ref` does not count).
+    static let maximumDepth = 100
 
     static let annotations: Set<String> = [
         "title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly",
@@ -146,6 +149,11 @@ struct SchemaCompiler {
 
     /// A GBNF expression for the values valid under `schema` at `path` (for messages).
     mutating func compile(_ schema: JSONValue, path: String) throws(GrammarError) -> String {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            throw GrammarError("the schema nests more than \(Self.maximumDepth) levels deep at \(where_(path))")
+        }
         switch schema {
         case .bool(true):
             return primitive("value")

@@ -209,8 +209,8 @@ def expect_error(result, status, code, param="<any>"):
     ('{"messages": [{"role": "user", "content": "x"}], "temperature": 9}', 400, "invalid_value", "temperature"),
     ('{"messages": [{"role": "user", "content": "x"}], "n": 0}', 400, "invalid_value", "n"),
     ('{"messages": [{"role": "user", "content": "x"}], "top_logprobs": 3}', 400, "invalid_value", "top_logprobs"),
-    ('{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}', 400,
-     "unsupported_parameter", "response_format"),
+    ('{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": '
+     '{"name": "x", "schema": {"type": "string", "pattern": "^a"}}}}', 400, "invalid_value", "response_format.json_schema.schema"),
     ('{"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}', 400, "invalid_value", "tool_choice"),
     ('{"messages": [{"role": "user", "content": "x"}], "functions": [{"name": "f"}]}', 400, "unsupported_parameter", "functions"),
     ('{"messages": [{"role": "user", "content": "x"}], "model": "gpt-nope"}', 404, "model_not_found", "model"),

@@ -1,3 +1,4 @@
+import JSON
 import Testing
 @testable import Grammar
 
@@ -110,6 +111,22 @@ func isPrefix(_ grammar: Grammar, _ text: String) -> Bool {
         } catch {
             #expect(error.message.contains(expected), "\(error.message)")
         }
+    }
+
+    /// Inputs built to exhaust the stack are refused with a message, never a crash.
+    @Test func pathologicalNestingIsRefused() {
+        let deepGroups = "root ::= " + String(repeating: "(", count: 5000) + "\"a\"" + String(repeating: ")", count: 5000)
+        #expect(throws: GrammarError.self) { try Grammar(gbnf: deepGroups) }
+        let nullableChain = "root ::= " + String(repeating: "n ", count: 20_000) + "\"x\"\nn ::= \"\" | \"y\""
+        do {
+            _ = try Grammar(gbnf: nullableChain)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("deep"), "\(error.message)")
+        }
+        var schema = "{}"
+        for _ in 0..<150 { schema = #"{"type": "array", "items": "# + schema + "}" }
+        #expect(throws: GrammarError.self) { try Grammar(jsonSchema: JSONValue.parse(schema)) }
     }
 
     @Test func errorsCarryLineAndColumn() {

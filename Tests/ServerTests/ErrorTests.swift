@@ -107,8 +107,6 @@ struct ErrorTests {
         let cases: [(String, String)] = [
             (#", "functions": [{"name": "f"}]"#, "functions"),
             (#", "function_call": {"name": "f"}"#, "function_call"),
-            (#", "response_format": {"type": "json_object"}"#, "response_format"),
-            (#", "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}"#, "response_format"),
             (#", "audio": {"voice": "alloy", "format": "wav"}"#, "audio"),
             (#", "modalities": ["text", "audio"]"#, "modalities"),
         ]

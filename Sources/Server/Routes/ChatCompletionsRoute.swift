@@ -16,6 +16,9 @@ public struct ChatCompletionsRoute: Route {
         let messages = try ChatMessages.templateValues(fields)
         let tools = try ToolRequest(fields)
         let toolGrammar = try ToolCallGrammar.grammar(for: tools)
+        if toolGrammar != nil, parameters.grammar != nil {
+            throw .invalidValue("tool_choice", "Invalid value for 'tool_choice': '\(tools.choice)' constrains the output to tool calls, so it cannot be combined with a JSON 'response_format' or a 'grammar'; use tool_choice 'auto' or drop the format.")
+        }
 
         let service = try context.service()
         try context.checkModel(parameters.model, service: service)
@@ -29,7 +32,7 @@ public struct ChatCompletionsRoute: Route {
             var engineRequest = parameters.generationRequest(id: parameters.n == 1 ? id : "\(id)-\(choice)", prompt: prompt,
                                                              choice: choice, logitBias: logitBias)
             engineRequest.logprobs = topLogprobs
-            engineRequest.grammar = toolGrammar
+            if let toolGrammar { engineRequest.grammar = toolGrammar }
             return engineRequest
         }
         context.metrics.requestParamsN.observe(Double(parameters.n))
@@ -69,30 +72,14 @@ public struct ChatCompletionsRoute: Route {
     }
 
     /// Features this server does not implement are refused by name, never ignored: the
-    /// deprecated `functions`/`function_call` (use `tools`), JSON response formats, audio output.
+    /// deprecated `functions`/`function_call` (use `tools`), audio output. (`response_format` is
+    /// read by `OutputFormat`, tools by `ToolRequest`.)
     static func rejectUnsupported(_ fields: JSONFields) throws(APIError) {
         if let functions = fields.value("functions"), functions.arrayValue?.isEmpty != true {
             throw .unsupported("functions", "The deprecated 'functions' parameter is not supported; send the functions as 'tools'.")
         }
         if let call = fields.value("function_call"), call.stringValue != "none", call.stringValue != "auto" {
             throw .unsupported("function_call", "The deprecated 'function_call' parameter is not supported; use 'tool_choice'.")
-        }
-        if let format = fields.value("response_format") {
-            guard case .object(let object) = format else {
-                throw .field(.invalidType("response_format", expected: "an object", got: format))
-            }
-            switch object["type"] {
-            case .string("text")?:
-                break
-            case .string("json_object")?, .string("json_schema")?:
-                throw .unsupported("response_format",
-                                   "response_format '\(object["type"]!.stringValue!)' (constrained JSON output) is not supported by this server yet; use {\"type\": \"text\"}.")
-            case let other?:
-                throw .invalidValue("response_format.type",
-                                    "Invalid value for 'response_format.type': \(other.jsonText); expected 'text', 'json_object' or 'json_schema'.")
-            case nil:
-                throw .field(.missing("response_format.type"))
-            }
         }
         if fields.value("audio") != nil {
             throw .unsupported("audio", "Audio output is not supported by this server; remove 'audio'.")
