@@ -78,6 +78,12 @@ struct ToolCallRouteTests {
         expectError(harness.post(Self.chat, #"{"messages": [{"role": "user", "content": "Hi"}], "tools": [\#(patterned)], "tool_choice": "required"}"#),
                     status: 400, code: "invalid_value", param: "tools[0].function.parameters")
         #expect(harness.post(Self.chat, #"{"messages": [{"role": "user", "content": "Hi"}], "tools": [\#(patterned)]}"#).status == 200)
+        // Forced calls and another output constraint contradict each other; auto tools and a format do not.
+        expectError(harness.post(Self.chat, Self.body(#", "tool_choice": "required", "response_format": {"type": "json_object"}"#)),
+                    status: 400, code: "invalid_value", param: "tool_choice")
+        expectError(harness.post(Self.chat, Self.body(#", "tool_choice": {"type": "function", "function": {"name": "search"}}, "grammar": "root ::= \"x\"""#)),
+                    status: 400, code: "invalid_value", param: "tool_choice")
+        #expect(harness.post(Self.chat, Self.body(#", "response_format": {"type": "json_object"}"#)).status == 200)
     }
 
     @Test func parallelToolCallsFalseKeepsTheFirstCall() throws {
