@@ -177,6 +177,28 @@ struct ToolCallRouteTests {
         #expect(streamed.finishReason == whole?["finish_reason"])
     }
 
+    @Test func severalChoicesEachParseTheirOwnCalls() throws {
+        let harness = Self.harness(reply: Self.twoCalls)
+        let whole = bodyJSON(harness.post(Self.chat, Self.body(#", "n": 2"#)))["choices"]?.arrayValue ?? []
+        #expect(whole.map { $0["message"]?["tool_calls"]?.arrayValue?.count } == [2, 2])
+        let (events, done, _) = sseEvents(drain(harness.post(Self.chat, Self.body(#", "n": 2, "stream": true"#))))
+        #expect(done)
+        var names: [Int: [String]] = [:]
+        var finishes: [Int: JSONValue] = [:]
+        for event in events {
+            guard let choice = event["choices"]?.arrayValue?.first, let index = choice["index"]?.intValue else { continue }
+            for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
+                if let name = call["function"]?["name"]?.stringValue {
+                    #expect(call["index"]?.intValue == names[index, default: []].count)
+                    names[index, default: []].append(name)
+                }
+            }
+            if let reason = choice["finish_reason"], reason != .null { finishes[index] = reason }
+        }
+        #expect(names == [0: ["get_weather", "search"], 1: ["get_weather", "search"]])
+        #expect(finishes == [0: "tool_calls", 1: "tool_calls"])
+    }
+
     @Test func streamedLogprobsCoverEveryToken() throws {
         let harness = Self.harness(reply: Self.twoCalls)
         let (events, _, _) = sseEvents(drain(harness.post(Self.chat, Self.body(#", "stream": true, "logprobs": true"#))))
