@@ -19,7 +19,13 @@ final class GrammarAutomaton {
     private var stateIDs: [GrammarState: Int32] = [:]
     /// `asciiTransitions[state * 128 + byte]`: the next state, `dead`, or `unknown`.
     private var asciiTransitions: [Int32] = []
-    /// (state << 21 | scalar) → next state or `dead`, for scalars ≥ 128.
+    /// Per state, its top classes, and the transitions of scalars ≥ 128 by membership
+    /// signature (bit i: top class i contains the scalar): all scalars with one signature go to
+    /// the same state, so the thousands of CJK characters of a vocabulary cost one computation
+    /// per distinct signature (usually one: "any character but a quote or backslash").
+    private var topClasses: [[Int32]] = []
+    private var signatureTransitions: [[UInt64: Int32]] = []
+    /// (state << 21 | scalar) → next state or `dead`, for states with more than 64 top classes.
     private var scalarTransitions: [Int: Int32] = [:]
     /// (state, pending value, remaining, lead flag) → whether some allowed character begins so.
     private var partialAccepted: [Int: Bool] = [:]
@@ -39,6 +45,8 @@ final class GrammarAutomaton {
         states.append(state)
         stateIDs[state] = id
         asciiTransitions.append(contentsOf: repeatElement(Self.unknown, count: 128))
+        topClasses.append(stepper.topClasses(of: state))
+        signatureTransitions.append([:])
         completeStates.append(state.isComplete)
         terminatedStates.append(state.isTerminated)
         return id
@@ -51,6 +59,8 @@ final class GrammarAutomaton {
         states.removeAll()
         stateIDs.removeAll()
         asciiTransitions.removeAll()
+        topClasses.removeAll()
+        signatureTransitions.removeAll()
         scalarTransitions.removeAll()
         partialAccepted.removeAll()
         completeStates.removeAll()
@@ -104,6 +114,18 @@ final class GrammarAutomaton {
     }
 
     private func scalarNext(_ state: Int32, _ scalar: UInt32) -> Int32 {
+        let classes = topClasses[Int(state)]
+        if classes.count <= 64 {
+            var signature: UInt64 = 0
+            for (index, characterClass) in classes.enumerated() where stepper.characterClass(characterClass).contains(scalar) {
+                signature |= 1 << UInt64(index)
+            }
+            if signature == 0 { return Self.dead }
+            if let known = signatureTransitions[Int(state)][signature] { return known }
+            let computed = compute(state, scalar: scalar)
+            signatureTransitions[Int(state)][signature] = computed
+            return computed
+        }
         let key = Int(state) << 21 | Int(scalar)
         if let known = scalarTransitions[key] { return known }
         let computed = compute(state, scalar: scalar)

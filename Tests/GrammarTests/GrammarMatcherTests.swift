@@ -36,6 +36,8 @@ private let syntheticTrie = TokenTrie(vocabularySize: syntheticPieces.count + 1)
     @Test(arguments: [
         [#"root ::= "{" ws "\"name\":" ws str "," ws "\"age\":" ws [0-9]+ ws "}""#, #"ws ::= [ \n]{0,3}"#, #"str ::= "\"" [^"]* "\"""#].joined(separator: "\n"),
         #"root ::= [a-zé😀]{1,6} "!""#,
+        // Non-ASCII characters in overlapping classes (transitions grouped by class membership).
+        #"root ::= ([é-ë] "1" | [^a-z0-9] "2" | "😀" "3" | [à-ÿ] "4")+"#,
     ])
     func trieMaskEqualsReference(gbnf: String) throws {
         let grammar = try Grammar(gbnf: gbnf)
