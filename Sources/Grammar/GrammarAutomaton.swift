@@ -11,8 +11,9 @@
 final class GrammarAutomaton {
     static let dead: Int32 = -1
     private static let unknown: Int32 = -2
-    /// States kept at most; past it the automaton starts over (see `needsReset`).
-    static let maximumStates = 20_000
+    /// States kept at most by default; past it the automaton starts over (see `needsReset`).
+    static let defaultMaximumStates = 20_000
+    let maximumStates: Int
 
     private let stepper: GrammarStepper
     private(set) var states: [GrammarState] = []
@@ -32,8 +33,9 @@ final class GrammarAutomaton {
     private(set) var completeStates: [Bool] = []
     private(set) var terminatedStates: [Bool] = []
 
-    init(grammar: Grammar) {
+    init(grammar: Grammar, maximumStates: Int = defaultMaximumStates) {
         stepper = GrammarStepper(grammar: grammar)
+        self.maximumStates = maximumStates
     }
 
     var stateCount: Int { states.count }
@@ -67,7 +69,7 @@ final class GrammarAutomaton {
         terminatedStates.removeAll()
     }
 
-    var needsReset: Bool { states.count > Self.maximumStates }
+    var needsReset: Bool { states.count > maximumStates }
 
     /// The state after one byte of UTF-8 from `state` with a pending sequence, or nil.
     @inline(__always)

@@ -110,6 +110,43 @@ private let syntheticTrie = TokenTrie(vocabularySize: syntheticPieces.count + 1)
         #expect(matcher.isTerminated)
     }
 
+    /// Two requests with one grammar share the tables: the second finds the first one's masks.
+    @Test func sharedTablesServeLaterRequests() throws {
+        let tables = GrammarTables(grammar: try Grammar(gbnf: #"root ::= "\"" [a-z]* "\"""#), trie: syntheticTrie, endOfGenerationTokens: [endToken])
+        var mask = TokenMask(vocabularySize: syntheticTrie.vocabularySize)
+        for expectedComputed in [3, 0] {
+            let matcher = GrammarMatcher(tables: tables)
+            for byte in Array("\"ab\"".utf8) {
+                matcher.fillMask(&mask)
+                #expect(mask == matcher.referenceMask())
+                #expect(matcher.accept(Int32(byte)))
+            }
+            matcher.fillMask(&mask)
+            #expect(matcher.isTerminated && mask.allowedCount == 1)
+            #expect(matcher.masksComputed == expectedComputed)
+        }
+    }
+
+    /// An automaton that starts over (bounded states) while several matchers use it: each
+    /// re-enters its state and every mask still equals the reference.
+    @Test func restartedAutomatonKeepsMatchersCorrect() throws {
+        let grammar = try Grammar(gbnf: #"root ::= [a-z0-9]{0,40} "!""#)
+        let tables = GrammarTables(grammar: grammar, trie: syntheticTrie, endOfGenerationTokens: [endToken], maximumStates: 4)
+        let matchers = (0..<3).map { _ in GrammarMatcher(tables: tables) }
+        var mask = TokenMask(vocabularySize: syntheticTrie.vocabularySize)
+        var random = SamplerRNG(seed: 5)
+        for step in 0..<30 {
+            for (index, matcher) in matchers.enumerated() where !matcher.isTerminated {
+                matcher.fillMask(&mask)
+                #expect(mask == matcher.referenceMask(), "matcher \(index) step \(step)")
+                let allowed = (0..<Int32(syntheticTrie.vocabularySize)).filter { mask.allows($0) && $0 != endToken }
+                guard !allowed.isEmpty else { continue }
+                #expect(matcher.accept(allowed[Int(random.nextDouble() * Double(allowed.count))]))
+            }
+        }
+        #expect(tables.generation > 0, "the automaton started over at least once")
+    }
+
     @Test func repeatedStatesComeFromTheCache() throws {
         let matcher = GrammarMatcher(grammar: try Grammar(gbnf: #"root ::= "\"" [a-z]* "\"""#), trie: syntheticTrie, endOfGenerationTokens: [])
         var mask = TokenMask(vocabularySize: syntheticTrie.vocabularySize)
