@@ -41,9 +41,15 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
     /// A copy of one raw logits row, for logprobs.
     private var rawRow: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private var rawRowCapacity = 0
-    /// The vocabulary's byte trie for grammar-constrained requests, built at the first one
-    /// (a one-off pause of the engine thread: about a second for a 150K vocabulary in debug builds).
+    /// The vocabulary's byte trie for grammar-constrained requests, built by the thread that
+    /// submits the first one (so the engine thread never pauses for it), guarded by `trieLock`.
     private var tokenTrie: TokenTrie?
+    private let trieLock = NSLock()
+    /// Grammar automata and masks of recent grammars, shared by requests with the same grammar
+    /// text and end tokens (engine thread only), most recently used last.
+    private var grammarTables: [(key: String, tables: GrammarTables)] = []
+    /// Grammars whose tables are kept (each holds at most `GrammarTables.maskCapacity` masks).
+    static let keptGrammarTables = 8
 
     public init(configuration: EngineConfiguration) throws {
         self.configuration = configuration
@@ -113,6 +119,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         if attention.kind == .reference && request.promptLogprobs != nil {
             throw .invalidRequest("the 'reference' attention policy runs the whole prompt in one pass and cannot return prompt logprobs (echo); use the 'entropy' or 'dense' policy")
         }
+        if request.grammar != nil { _ = grammarTrie() }
         let handle = GenerationHandle(requestID: request.id) { [weak self] in self?.wake() }
         let session = Session(request: request, handle: handle, tokenizer: tokenizer,
                               vocabularySize: network.config.vocabularySize, contextLength: contextLength,
@@ -369,24 +376,38 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         }
     }
 
+    /// The vocabulary's token trie (special tokens excluded), built on first use.
+    private func grammarTrie() -> TokenTrie {
+        trieLock.lock()
+        defer { trieLock.unlock() }
+        if let tokenTrie { return tokenTrie }
+        let tokenizer = self.tokenizer
+        let trie = TokenTrie(vocabularySize: network.config.vocabularySize) { token in
+            Int(token) < tokenizer.vocabularySize && !tokenizer.isSpecial(token) ? tokenizer.pieceBytes(token) : nil
+        }
+        tokenTrie = trie
+        return trie
+    }
+
     /// The session's grammar state, created at its first sampled token (with the vocabulary's
     /// trie, built once); nil for unconstrained sessions.
     private func grammarMatcher(for session: Session) -> GrammarMatcher? {
         if let matcher = session.grammarMatcher { return matcher }
         guard let grammar = session.request.grammar else { return nil }
-        let trie: TokenTrie
-        if let tokenTrie {
-            trie = tokenTrie
-        } else {
-            let tokenizer = self.tokenizer
-            trie = TokenTrie(vocabularySize: network.config.vocabularySize) { token in
-                Int(token) < tokenizer.vocabularySize && !tokenizer.isSpecial(token) ? tokenizer.pieceBytes(token) : nil
-            }
-            tokenTrie = trie
-        }
+        let trie = grammarTrie()
         var endTokens = session.request.stopTokenIDs
         if !session.request.ignoreEOS { endTokens.formUnion(tokenizer.specialTokens.endOfGeneration) }
-        let matcher = GrammarMatcher(grammar: grammar, trie: trie, endOfGenerationTokens: endTokens.sorted())
+        let sortedEndTokens = endTokens.sorted()
+        let key = sortedEndTokens.map(String.init).joined(separator: ",") + "|" + grammar.source
+        let tables: GrammarTables
+        if let index = grammarTables.firstIndex(where: { $0.key == key }) {
+            tables = grammarTables.remove(at: index).tables
+        } else {
+            tables = GrammarTables(grammar: grammar, trie: trie, endOfGenerationTokens: sortedEndTokens)
+            if grammarTables.count >= Self.keptGrammarTables { grammarTables.removeFirst() }
+        }
+        grammarTables.append((key, tables))
+        let matcher = GrammarMatcher(tables: tables)
         session.grammarMatcher = matcher
         session.tokenMask = TokenMask(vocabularySize: network.config.vocabularySize)
         return matcher

@@ -38,6 +38,9 @@ public struct Grammar: Sendable {
     let ruleNames: [String]
     let classes: [CharacterClass]
     let rootRule: Int32
+    /// The GBNF text this grammar was compiled from (for a JSON Schema: the GBNF written for it),
+    /// with its start rule: equal sources mean equal grammars (the engine shares tables by it).
+    public private(set) var source = ""
 
     init(elements: [GrammarElement], alternativeStarts: [[Int32]], ruleNames: [String], classes: [CharacterClass], rootRule: Int32) {
         self.elements = elements
@@ -53,6 +56,7 @@ public struct Grammar: Sendable {
         let rules = try parser.parse()
         guard !rules.isEmpty else { throw GrammarError("the grammar is empty; define at least a '\(root)' rule") }
         self = try GrammarLowering.lower(rules, root: root)
+        source = root + "\n" + gbnf
     }
 
     /// The grammar of JSON texts valid under `schema` (see `JSONSchemaGrammar` for what is
@@ -78,7 +82,7 @@ public struct Grammar: Sendable {
         while changed {
             changed = false
             for rule in 0..<ruleCount where !nullable[rule] {
-                for start in alternativeStarts[rule] where prefixIsNullable(from: Int(start), upTo: nil, nullable) {
+                for start in alternativeStarts[rule] where alternativeIsNullable(from: Int(start), nullable) {
                     nullable[rule] = true
                     changed = true
                     break
@@ -121,10 +125,10 @@ public struct Grammar: Sendable {
         }
     }
 
-    private func prefixIsNullable(from start: Int, upTo end: Int?, _ nullable: [Bool]) -> Bool {
+    /// Whether the alternative starting at `start` can match the empty string.
+    private func alternativeIsNullable(from start: Int, _ nullable: [Bool]) -> Bool {
         var position = start
         while elements[position].kind != .end {
-            if let end, position == end { return true }
             guard elements[position].kind == .reference, nullable[Int(elements[position].value)] else { return false }
             position += 1
         }

@@ -11,23 +11,31 @@
 final class GrammarAutomaton {
     static let dead: Int32 = -1
     private static let unknown: Int32 = -2
-    /// States kept at most; past it the automaton starts over (see `needsReset`).
-    static let maximumStates = 20_000
+    /// States kept at most by default; past it the automaton starts over (see `needsReset`).
+    static let defaultMaximumStates = 20_000
+    let maximumStates: Int
 
     private let stepper: GrammarStepper
     private(set) var states: [GrammarState] = []
     private var stateIDs: [GrammarState: Int32] = [:]
     /// `asciiTransitions[state * 128 + byte]`: the next state, `dead`, or `unknown`.
     private var asciiTransitions: [Int32] = []
-    /// (state << 21 | scalar) → next state or `dead`, for scalars ≥ 128.
+    /// Per state, its top classes, and the transitions of scalars ≥ 128 by membership
+    /// signature (bit i: top class i contains the scalar): all scalars with one signature go to
+    /// the same state, so the thousands of CJK characters of a vocabulary cost one computation
+    /// per distinct signature (usually one: "any character but a quote or backslash").
+    private var topClasses: [[Int32]] = []
+    private var signatureTransitions: [[UInt64: Int32]] = []
+    /// (state << 21 | scalar) → next state or `dead`, for states with more than 64 top classes.
     private var scalarTransitions: [Int: Int32] = [:]
     /// (state, pending value, remaining, lead flag) → whether some allowed character begins so.
     private var partialAccepted: [Int: Bool] = [:]
     private(set) var completeStates: [Bool] = []
     private(set) var terminatedStates: [Bool] = []
 
-    init(grammar: Grammar) {
+    init(grammar: Grammar, maximumStates: Int = defaultMaximumStates) {
         stepper = GrammarStepper(grammar: grammar)
+        self.maximumStates = maximumStates
     }
 
     var stateCount: Int { states.count }
@@ -39,6 +47,8 @@ final class GrammarAutomaton {
         states.append(state)
         stateIDs[state] = id
         asciiTransitions.append(contentsOf: repeatElement(Self.unknown, count: 128))
+        topClasses.append(stepper.topClasses(of: state))
+        signatureTransitions.append([:])
         completeStates.append(state.isComplete)
         terminatedStates.append(state.isTerminated)
         return id
@@ -51,13 +61,15 @@ final class GrammarAutomaton {
         states.removeAll()
         stateIDs.removeAll()
         asciiTransitions.removeAll()
+        topClasses.removeAll()
+        signatureTransitions.removeAll()
         scalarTransitions.removeAll()
         partialAccepted.removeAll()
         completeStates.removeAll()
         terminatedStates.removeAll()
     }
 
-    var needsReset: Bool { states.count > Self.maximumStates }
+    var needsReset: Bool { states.count > maximumStates }
 
     /// The state after one byte of UTF-8 from `state` with a pending sequence, or nil.
     @inline(__always)
@@ -104,6 +116,18 @@ final class GrammarAutomaton {
     }
 
     private func scalarNext(_ state: Int32, _ scalar: UInt32) -> Int32 {
+        let classes = topClasses[Int(state)]
+        if classes.count <= 64 {
+            var signature: UInt64 = 0
+            for (index, characterClass) in classes.enumerated() where stepper.characterClass(characterClass).contains(scalar) {
+                signature |= 1 << UInt64(index)
+            }
+            if signature == 0 { return Self.dead }
+            if let known = signatureTransitions[Int(state)][signature] { return known }
+            let computed = compute(state, scalar: scalar)
+            signatureTransitions[Int(state)][signature] = computed
+            return computed
+        }
         let key = Int(state) << 21 | Int(scalar)
         if let known = scalarTransitions[key] { return known }
         let computed = compute(state, scalar: scalar)

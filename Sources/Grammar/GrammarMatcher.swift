@@ -2,51 +2,65 @@ import Sampling
 
 /// One constrained generation's grammar state: which tokens may come next (`fillMask`) and
 /// what the state becomes once one is chosen (`accept`). One per request, owned by the engine
-/// thread; not thread-safe.
+/// thread; not thread-safe. Requests with the same grammar may share `GrammarTables`.
 ///
 /// A mask is computed by walking the vocabulary's `TokenTrie` depth first through the grammar's
 /// lazily built automaton (`GrammarAutomaton`): a trie node's byte moves the state of its parent,
 /// a subtree is skipped as soon as the state is dead, and every token ending at a live node is
-/// allowed. Masks are also cached by state (most steps inside a JSON string or number return to
-/// a state seen before), so a repeated state costs one dictionary lookup.
+/// allowed. Masks are also cached by state in the tables (most steps inside a JSON string or
+/// number return to a state seen before), so a repeated state costs one dictionary lookup.
 public final class GrammarMatcher {
-    public let grammar: Grammar
-    public let trie: TokenTrie
-    /// Allowed exactly when the output is complete (`isComplete`).
-    public let endOfGenerationTokens: [Int32]
-    private let automaton: GrammarAutomaton
-    /// Where the output stands: an automaton state and an unfinished UTF-8 sequence.
+    /// The automaton and mask cache, possibly shared with other requests with this grammar.
+    public let tables: GrammarTables
+    public var grammar: Grammar { tables.grammar }
+    public var trie: TokenTrie { tables.trie }
+    public var endOfGenerationTokens: [Int32] { tables.endOfGenerationTokens }
+    private var automaton: GrammarAutomaton { tables.automaton }
+    /// Where the output stands: an automaton state (by id, and by value to re-enter it after the
+    /// shared automaton starts over) and an unfinished UTF-8 sequence.
     private var stateID: Int32
+    private var stateValue: GrammarState
+    private var generation: Int
     private var pendingValue: UInt32 = 0
     private var pendingRemaining: UInt8 = 0
-    /// Masks by (state, pending sequence), evicted oldest first.
-    private var cache: [Int: TokenMask] = [:]
-    private var cacheOrder: [Int] = []
-    /// Masks kept per matcher (each vocabularySize / 8 bytes: 19 KB for Qwen2.5's 151,936 tokens).
-    public static let cacheCapacity = 64
-    /// Masks computed by walking the trie, and masks served from the cache (for tests and stats).
+    /// Masks this matcher computed by walking the trie, and masks it found cached (for tests and
+    /// statistics).
     public private(set) var masksComputed = 0
     public private(set) var masksFromCache = 0
 
-    public init(grammar: Grammar, trie: TokenTrie, endOfGenerationTokens: some Sequence<Int32>) {
-        self.grammar = grammar
-        self.trie = trie
-        self.endOfGenerationTokens = Array(endOfGenerationTokens)
-        automaton = GrammarAutomaton(grammar: grammar)
-        stateID = automaton.initialState()
+    /// A matcher with tables of its own.
+    public convenience init(grammar: Grammar, trie: TokenTrie, endOfGenerationTokens: some Sequence<Int32>) {
+        self.init(tables: GrammarTables(grammar: grammar, trie: trie, endOfGenerationTokens: endOfGenerationTokens))
+    }
+
+    /// A matcher at the start of the grammar, using (and filling) shared tables.
+    public init(tables: GrammarTables) {
+        self.tables = tables
+        stateID = tables.automaton.initialState()
+        stateValue = tables.automaton.states[Int(stateID)]
+        generation = tables.generation
     }
 
     /// What has been accepted is a sentence of the grammar: end-of-generation is allowed.
-    public var isComplete: Bool { pendingRemaining == 0 && automaton.completeStates[Int(stateID)] }
+    public var isComplete: Bool { pendingRemaining == 0 && stateValue.isComplete }
     /// Complete, and nothing more can follow: generation should stop here.
-    public var isTerminated: Bool { pendingRemaining == 0 && automaton.terminatedStates[Int(stateID)] }
+    public var isTerminated: Bool { pendingRemaining == 0 && stateValue.isTerminated }
 
     /// The recogniser's state (stacks and pending sequence), for the reference and tests.
     var state: GrammarState {
-        var state = automaton.states[Int(stateID)]
+        var state = stateValue
         state.partialValue = pendingValue
         state.partialRemaining = pendingRemaining
         return state
+    }
+
+    /// The current state's id in the shared automaton (re-entered if it started over).
+    private func currentStateID() -> Int32 {
+        if generation != tables.generation {
+            stateID = automaton.intern(stateValue)
+            generation = tables.generation
+        }
+        return stateID
     }
 
     /// Sets `mask` to the tokens allowed next: those whose bytes keep the output a prefix of a
@@ -55,24 +69,21 @@ public final class GrammarMatcher {
     /// allocate (a cached mask is shared, copy-on-write).
     public func fillMask(_ mask: inout TokenMask) {
         precondition(mask.vocabularySize == trie.vocabularySize, "token mask built for another vocabulary")
-        let key = Int(stateID) << 32 | Int(pendingRemaining) << 24 | Int(pendingValue)
-        if let cached = cache[key] {
+        let state = currentStateID()
+        let key = Int(state) << 32 | Int(pendingRemaining) << 24 | Int(pendingValue)
+        if let cached = tables.cachedMask(key) {
             masksFromCache += 1
             mask = cached
             return
         }
         masksComputed += 1
         mask.disallowAll()
-        walk(node: 0, state: stateID, pendingValue: pendingValue, pendingRemaining: pendingRemaining, mask: &mask)
+        walk(node: 0, state: state, pendingValue: pendingValue, pendingRemaining: pendingRemaining, mask: &mask)
         if isComplete {
             for token in endOfGenerationTokens { mask.allow(token) }
         }
-        if cache.count >= Self.cacheCapacity {
-            cache[cacheOrder.removeFirst()] = nil
-        }
-        cache[key] = mask
-        cacheOrder.append(key)
-        if automaton.needsReset { restartAutomaton() }
+        tables.storeMask(mask, key: key)
+        tables.restartIfNeeded()
     }
 
     /// Advances the state by a token. Returns false, leaving the state unchanged, when the
@@ -88,7 +99,7 @@ public final class GrammarMatcher {
     /// Advances the state by raw output bytes (nothing changes when they are not allowed).
     @discardableResult
     public func accept(bytes: [UInt8]) -> Bool {
-        var current = (state: stateID, pendingValue: pendingValue, pendingRemaining: pendingRemaining)
+        var current = (state: currentStateID(), pendingValue: pendingValue, pendingRemaining: pendingRemaining)
         for byte in bytes {
             guard let next = automaton.next(current.state, current.pendingValue, current.pendingRemaining, byte: byte) else {
                 return false
@@ -96,25 +107,18 @@ public final class GrammarMatcher {
             current = next
         }
         (stateID, pendingValue, pendingRemaining) = current
-        if automaton.needsReset { restartAutomaton() }
+        stateValue = automaton.states[Int(stateID)]
+        tables.restartIfNeeded()
         return true
     }
 
-    /// Back to the state before any output (the caches are kept: they depend on states only).
+    /// Back to the state before any output.
     public func reset() {
         stateID = automaton.initialState()
+        stateValue = automaton.states[Int(stateID)]
+        generation = tables.generation
         pendingValue = 0
         pendingRemaining = 0
-    }
-
-    /// Drops the automaton's states (bounded memory for grammars with very many states) and
-    /// re-enters the current one.
-    private func restartAutomaton() {
-        let current = automaton.states[Int(stateID)]
-        automaton.reset()
-        cache.removeAll()
-        cacheOrder.removeAll()
-        stateID = automaton.intern(current)
     }
 
     /// `state` after `bytes` by the recogniser alone (no automaton), or nil when rejected.

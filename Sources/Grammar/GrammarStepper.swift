@@ -137,13 +137,19 @@ final class GrammarStepper {
         return levels.count > start ? (start, levels.count, 0, 0) : nil
     }
 
-    /// Cuts the arena and the levels back to earlier sizes (undoing steps).
-    @inline(__always)
-    func truncate(nodes: Int, levels levelCount: Int) {
-        nodePositions.removeSubrange(nodes...)
-        nodeParents.removeSubrange(nodes...)
-        levels.removeSubrange(levelCount...)
+    /// The distinct character classes on top of `state`'s stacks: a character's transition
+    /// depends only on which of them contain it.
+    func topClasses(of state: GrammarState) -> [Int32] {
+        var result: [Int32] = []
+        for stack in state.stacks {
+            guard let top = stack.last else { continue }
+            let characterClass = values[Int(top)]
+            if !result.contains(characterClass) { result.append(characterClass) }
+        }
+        return result
     }
+
+    func characterClass(_ index: Int32) -> CharacterClass { classes[Int(index)] }
 
     /// Whether some stack's next character can begin with an unfinished sequence: `value` holds
     /// its bits so far and `remaining` continuation bytes are missing; `lead` when only the lead

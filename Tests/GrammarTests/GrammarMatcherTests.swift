@@ -36,6 +36,8 @@ private let syntheticTrie = TokenTrie(vocabularySize: syntheticPieces.count + 1)
     @Test(arguments: [
         [#"root ::= "{" ws "\"name\":" ws str "," ws "\"age\":" ws [0-9]+ ws "}""#, #"ws ::= [ \n]{0,3}"#, #"str ::= "\"" [^"]* "\"""#].joined(separator: "\n"),
         #"root ::= [a-zé😀]{1,6} "!""#,
+        // Non-ASCII characters in overlapping classes (transitions grouped by class membership).
+        #"root ::= ([é-ë] "1" | [^a-z0-9] "2" | "😀" "3" | [à-ÿ] "4")+"#,
     ])
     func trieMaskEqualsReference(gbnf: String) throws {
         let grammar = try Grammar(gbnf: gbnf)
@@ -106,6 +108,43 @@ private let syntheticTrie = TokenTrie(vocabularySize: syntheticPieces.count + 1)
         #expect(mask.allows(secondHalf) && mask.allowedCount == 1)
         #expect(matcher.accept(secondHalf))
         #expect(matcher.isTerminated)
+    }
+
+    /// Two requests with one grammar share the tables: the second finds the first one's masks.
+    @Test func sharedTablesServeLaterRequests() throws {
+        let tables = GrammarTables(grammar: try Grammar(gbnf: #"root ::= "\"" [a-z]* "\"""#), trie: syntheticTrie, endOfGenerationTokens: [endToken])
+        var mask = TokenMask(vocabularySize: syntheticTrie.vocabularySize)
+        for expectedComputed in [3, 0] {
+            let matcher = GrammarMatcher(tables: tables)
+            for byte in Array("\"ab\"".utf8) {
+                matcher.fillMask(&mask)
+                #expect(mask == matcher.referenceMask())
+                #expect(matcher.accept(Int32(byte)))
+            }
+            matcher.fillMask(&mask)
+            #expect(matcher.isTerminated && mask.allowedCount == 1)
+            #expect(matcher.masksComputed == expectedComputed)
+        }
+    }
+
+    /// An automaton that starts over (bounded states) while several matchers use it: each
+    /// re-enters its state and every mask still equals the reference.
+    @Test func restartedAutomatonKeepsMatchersCorrect() throws {
+        let grammar = try Grammar(gbnf: #"root ::= [a-z0-9]{0,40} "!""#)
+        let tables = GrammarTables(grammar: grammar, trie: syntheticTrie, endOfGenerationTokens: [endToken], maximumStates: 4)
+        let matchers = (0..<3).map { _ in GrammarMatcher(tables: tables) }
+        var mask = TokenMask(vocabularySize: syntheticTrie.vocabularySize)
+        var random = SamplerRNG(seed: 5)
+        for step in 0..<30 {
+            for (index, matcher) in matchers.enumerated() where !matcher.isTerminated {
+                matcher.fillMask(&mask)
+                #expect(mask == matcher.referenceMask(), "matcher \(index) step \(step)")
+                let allowed = (0..<Int32(syntheticTrie.vocabularySize)).filter { mask.allows($0) && $0 != endToken }
+                guard !allowed.isEmpty else { continue }
+                #expect(matcher.accept(allowed[Int(random.nextDouble() * Double(allowed.count))]))
+            }
+        }
+        #expect(tables.generation > 0, "the automaton started over at least once")
     }
 
     @Test func repeatedStatesComeFromTheCache() throws {
