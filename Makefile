@@ -48,7 +48,7 @@ test-e2e: deps test-venv
 
 # Tool calls on Qwen2.5-Coder-0.5B (issue 9): tool_choice "required" over 3 tool sets x 5 seeds,
 # streamed and not, every call's arguments validated against its schema; plus Qwen calling a tool
-# on its own with "auto". Minutes on a 2-core machine, hence not in `make test`.
+# on its own with "auto". About 11 minutes on a busy 2-core machine, hence not in `make test`.
 test-tools-qwen: deps test-venv
 	@$(SWIFT) build -c release --product entropyinfer
 	@$(BIN) pull $(LONG_MODEL)
