@@ -55,19 +55,13 @@ public struct ChatCompletionsRoute: Route {
 
     /// `logprobs: true` with `top_logprobs` k (0…20) gives k; `top_logprobs` needs `logprobs`.
     static func logprobsSetting(_ fields: JSONFields) throws(APIError) -> Int? {
-        do {
+        try APIError.validating {
             let enabled = try fields.bool("logprobs") ?? false
             let top = try fields.int("top_logprobs", .closed(0, 20))
             if top != nil && !enabled {
                 throw APIError.invalidValue("top_logprobs", "Invalid value for 'top_logprobs': it requires 'logprobs': true.")
             }
             return enabled ? (top ?? 0) : nil
-        } catch let error as JSONFieldError {
-            throw .field(error)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw .internalError("\(error)")
         }
     }
 
