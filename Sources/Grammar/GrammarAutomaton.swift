@@ -30,15 +30,11 @@ final class GrammarAutomaton {
     private var scalarTransitions: [Int: Int32] = [:]
     /// (state, pending value, remaining, lead flag) → whether some allowed character begins so.
     private var partialAccepted: [Int: Bool] = [:]
-    private(set) var completeStates: [Bool] = []
-    private(set) var terminatedStates: [Bool] = []
 
     init(grammar: Grammar, maximumStates: Int = defaultMaximumStates) {
         stepper = GrammarStepper(grammar: grammar)
         self.maximumStates = maximumStates
     }
-
-    var stateCount: Int { states.count }
 
     /// The id of `state` (its pending UTF-8 fields must be zero).
     func intern(_ state: GrammarState) -> Int32 {
@@ -49,8 +45,6 @@ final class GrammarAutomaton {
         asciiTransitions.append(contentsOf: repeatElement(Self.unknown, count: 128))
         topClasses.append(stepper.topClasses(of: state))
         signatureTransitions.append([:])
-        completeStates.append(state.isComplete)
-        terminatedStates.append(state.isTerminated)
         return id
     }
 
@@ -65,8 +59,6 @@ final class GrammarAutomaton {
         signatureTransitions.removeAll()
         scalarTransitions.removeAll()
         partialAccepted.removeAll()
-        completeStates.removeAll()
-        terminatedStates.removeAll()
     }
 
     var needsReset: Bool { states.count > maximumStates }

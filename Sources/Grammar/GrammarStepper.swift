@@ -3,9 +3,10 @@
 /// each top is a character class).
 ///
 /// Stacks live in an arena of (position, parent) nodes that share their tails, and the sets of
-/// stacks ("levels") in one flat array; both only grow while a mask is computed and are cut
-/// back when the trie walk returns from a node, so a walk allocates nothing once the arrays
-/// have grown to their working size. Node id -1 is the empty (completed) stack.
+/// stacks ("levels") in one flat array; `load` puts a canonical `GrammarState` in, `step` and
+/// `advance` append the next level, `state` reads a level back as a canonical state. The arrays
+/// keep their capacity between uses. Node id -1 is the empty (completed) stack. The automaton
+/// calls it once per new transition; the reference mask, once per token.
 final class GrammarStepper {
     // The grammar, flattened for the hot loop.
     private let kinds: [GrammarElement.Kind]
