@@ -349,7 +349,9 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         }
         var logprob: TokenLogprob?
         if let k = request.logprobs {
-            let result = Sampling.logprobs(of: rawRow, count: vocabulary, chosen: token, top: k)
+            var result = Sampling.logprobs(of: rawRow, count: vocabulary, chosen: token, top: k)
+            // Tokens the grammar excludes have probability 0: they are not alternatives.
+            if session.tokenMask != nil { result.top.removeAll { $0.logprob == -.infinity } }
             logprob = TokenLogprob(token: token, logprob: result.chosen, top: result.top)
         }
         let now = Date()

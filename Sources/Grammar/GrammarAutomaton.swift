@@ -30,15 +30,11 @@ final class GrammarAutomaton {
     private var scalarTransitions: [Int: Int32] = [:]
     /// (state, pending value, remaining, lead flag) → whether some allowed character begins so.
     private var partialAccepted: [Int: Bool] = [:]
-    private(set) var completeStates: [Bool] = []
-    private(set) var terminatedStates: [Bool] = []
 
     init(grammar: Grammar, maximumStates: Int = defaultMaximumStates) {
         stepper = GrammarStepper(grammar: grammar)
         self.maximumStates = maximumStates
     }
-
-    var stateCount: Int { states.count }
 
     /// The id of `state` (its pending UTF-8 fields must be zero).
     func intern(_ state: GrammarState) -> Int32 {
@@ -49,8 +45,6 @@ final class GrammarAutomaton {
         asciiTransitions.append(contentsOf: repeatElement(Self.unknown, count: 128))
         topClasses.append(stepper.topClasses(of: state))
         signatureTransitions.append([:])
-        completeStates.append(state.isComplete)
-        terminatedStates.append(state.isTerminated)
         return id
     }
 
@@ -65,8 +59,6 @@ final class GrammarAutomaton {
         signatureTransitions.removeAll()
         scalarTransitions.removeAll()
         partialAccepted.removeAll()
-        completeStates.removeAll()
-        terminatedStates.removeAll()
     }
 
     var needsReset: Bool { states.count > maximumStates }
@@ -80,22 +72,11 @@ final class GrammarAutomaton {
                 let next = asciiNext(state, byte)
                 return next == Self.dead ? nil : (next, 0, 0)
             }
-            let value: UInt32, remaining: UInt8
-            switch byte {
-            case 0xC2...0xDF: value = UInt32(byte & 0x1F); remaining = 1
-            case 0xE0...0xEF: value = UInt32(byte & 0x0F); remaining = 2
-            case 0xF0...0xF4: value = UInt32(byte & 0x07); remaining = 3
-            default: return nil
-            }
-            return partialIsAccepted(state, value, remaining, lead: true) ? (state, value, remaining) : nil
+            guard let (value, remaining) = UTF8Sequence.lead(byte),
+                  partialIsAccepted(state, value, remaining, lead: true) else { return nil }
+            return (state, value, remaining)
         }
-        guard byte & 0xC0 == 0x80 else { return nil }
-        // RFC 3629: restricted first continuation after E0, ED, F0, F4 (see GrammarStepper.step).
-        if pendingRemaining == 3 {
-            if pendingValue == 0 && byte < 0x90 || pendingValue == 4 && byte > 0x8F { return nil }
-        } else if pendingRemaining == 2 && pendingValue < 16 {
-            if pendingValue == 0 && byte < 0xA0 || pendingValue == 13 && byte > 0x9F { return nil }
-        }
+        guard UTF8Sequence.continues(pendingValue: pendingValue, pendingRemaining: pendingRemaining, with: byte) else { return nil }
         let value = pendingValue << 6 | UInt32(byte & 0x3F)
         let remaining = pendingRemaining - 1
         if remaining > 0 {

@@ -3,9 +3,10 @@
 /// each top is a character class).
 ///
 /// Stacks live in an arena of (position, parent) nodes that share their tails, and the sets of
-/// stacks ("levels") in one flat array; both only grow while a mask is computed and are cut
-/// back when the trie walk returns from a node, so a walk allocates nothing once the arrays
-/// have grown to their working size. Node id -1 is the empty (completed) stack.
+/// stacks ("levels") in one flat array; `load` puts a canonical `GrammarState` in, `step` and
+/// `advance` append the next level, `state` reads a level back as a canonical state. The arrays
+/// keep their capacity between uses. Node id -1 is the empty (completed) stack. The automaton
+/// calls it once per new transition; the reference mask, once per token.
 final class GrammarStepper {
     // The grammar, flattened for the hot loop.
     private let kinds: [GrammarElement.Kind]
@@ -103,32 +104,17 @@ final class GrammarStepper {
                 advance(levelStart: levelStart, levelEnd: levelEnd, scalar: UInt32(byte))
                 return levels.count > start ? (start, levels.count, 0, 0) : nil
             }
-            // A lead byte: the smallest character of each length keeps overlong forms out.
-            let value: UInt32, remaining: UInt8, smallest: UInt32
-            switch byte {
-            case 0xC2...0xDF: value = UInt32(byte & 0x1F); remaining = 1; smallest = 0x80
-            case 0xE0...0xEF: value = UInt32(byte & 0x0F); remaining = 2; smallest = 0x800
-            case 0xF0...0xF4: value = UInt32(byte & 0x07); remaining = 3; smallest = 0x10000
-            default: return nil
-            }
-            guard anyAccepts(levelStart: levelStart, levelEnd: levelEnd, partialValue: value, partialRemaining: remaining,
-                             smallest: smallest) else { return nil }
+            guard let (value, remaining) = UTF8Sequence.lead(byte),
+                  acceptsPartial(levelStart: levelStart, levelEnd: levelEnd, value: value, remaining: remaining, lead: true)
+            else { return nil }
             return (levelStart, levelEnd, value, remaining)
         }
-        guard byte & 0xC0 == 0x80 else { return nil }
-        // The first continuation byte after E0, ED, F0 and F4 is restricted (RFC 3629): no
-        // overlong forms, no surrogates, nothing above U+10FFFF. At that point a 3-byte
-        // sequence holds only its lead's 4 bits (value < 16), a 4-byte one its lead's 3 bits.
-        if partialRemaining == 3 {
-            if partialValue == 0 && byte < 0x90 || partialValue == 4 && byte > 0x8F { return nil }
-        } else if partialRemaining == 2 && partialValue < 16 {
-            if partialValue == 0 && byte < 0xA0 || partialValue == 13 && byte > 0x9F { return nil }
-        }
+        guard UTF8Sequence.continues(pendingValue: partialValue, pendingRemaining: partialRemaining, with: byte) else { return nil }
         let value = partialValue << 6 | UInt32(byte & 0x3F)
         let remaining = partialRemaining - 1
         if remaining > 0 {
-            guard anyAccepts(levelStart: levelStart, levelEnd: levelEnd, partialValue: value, partialRemaining: remaining,
-                             smallest: 0) else { return nil }
+            guard acceptsPartial(levelStart: levelStart, levelEnd: levelEnd, value: value, remaining: remaining, lead: false)
+            else { return nil }
             return (levelStart, levelEnd, value, remaining)
         }
         guard value <= CharacterClass.maximumScalar, !(0xD800...0xDFFF).contains(value) else { return nil }
@@ -156,15 +142,9 @@ final class GrammarStepper {
     /// byte was read (the smallest character of that length then bounds it from below).
     func acceptsPartial(levelStart: Int, levelEnd: Int, value: UInt32, remaining: UInt8, lead: Bool) -> Bool {
         let smallest: UInt32 = !lead ? 0 : remaining == 1 ? 0x80 : remaining == 2 ? 0x800 : 0x10000
-        return anyAccepts(levelStart: levelStart, levelEnd: levelEnd, partialValue: value, partialRemaining: remaining, smallest: smallest)
-    }
-
-    /// Whether some stack's next character can begin with the unfinished sequence.
-    private func anyAccepts(levelStart: Int, levelEnd: Int, partialValue: UInt32, partialRemaining: UInt8,
-                            smallest: UInt32) -> Bool {
-        let shift = UInt32(partialRemaining) * 6
-        let low = max(partialValue << shift, smallest)
-        let high = low | ((1 << shift) - 1)
+        let shift = UInt32(remaining) * 6
+        let low = max(value << shift, smallest)
+        let high = value << shift | ((1 << shift) - 1)
         for index in levelStart..<levelEnd {
             let node = levels[index]
             if node < 0 { continue }

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import Grammar
 import Sampling
 import TestSupport
@@ -58,6 +59,29 @@ import Testing
             let result = Self.check(grammar, outcome.text)
             #expect(result.valid, "\(outcome.text)")
             if outcome.reason == .stop { #expect(result.complete, "stopped early: \(outcome.text)") }
+        }
+    }
+
+    /// Logprobs are of the distribution restricted to what the grammar allows: at most the
+    /// allowed tokens are listed, and their probabilities sum to 1.
+    @Test func logprobsAreOfTheConstrainedDistribution() throws {
+        let engine = try TinyEngine.make()
+        var request = Self.request("lp", grammar: try Grammar(gbnf: "root ::= [a-c]{3}"), seed: 2)
+        request.logprobs = 10
+        var logprobs: [TokenLogprob] = []
+        for event in try engine.submit(request).collect(timeout: 120) {
+            if case .text(_, _, let pieces) = event { logprobs += pieces }
+        }
+        #expect(logprobs.count == 3)
+        for entry in logprobs {
+            // Only the byte tokens a, b and c (ids 3 + 0x61 ...) can follow.
+            let allowed: Set<Int32> = [3 + 0x61, 3 + 0x62, 3 + 0x63]
+            let listed = Set(entry.top.map(\.token))
+            #expect(listed.isSubset(of: allowed), "\(entry.top)")
+            #expect(entry.top.count == 3)
+            let probabilities: [Double] = entry.top.map { exp(Double($0.logprob)) }
+            #expect(abs(probabilities.reduce(0, +) - 1) < 1e-4)
+            #expect(entry.top.contains { $0.token == entry.token && $0.logprob == entry.logprob })
         }
     }
 

@@ -82,6 +82,40 @@ func isPrefix(_ grammar: Grammar, _ text: String) -> Bool {
         #expect(!accepts(grammar, "(a(a)"))
     }
 
+    /// llama.cpp's grammars/json.gbnf, as shipped: comments inside groups, alternatives across
+    /// lines, `{m,n}` bounds.
+    @Test func llamaCppJSONGrammar() throws {
+        let grammar = try Grammar(gbnf: #"""
+            root   ::= object
+            value  ::= object | array | string | number | ("true" | "false" | "null") ws
+
+            object ::=
+              "{" ws (
+                        string ":" ws value
+                ("," ws string ":" ws value)*
+              )? "}" ws
+
+            array  ::=
+              "[" ws (
+                        value
+                ("," ws value)*
+              )? "]" ws
+
+            string ::=
+              "\"" (
+                [^"\\\x7F\x00-\x1F] |
+                "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) # escapes
+              )* "\"" ws
+
+            number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
+
+            # Optional space: by convention, applied in this grammar after literal chars when allowed
+            ws ::= | " " | "\n" [ \t]{0,20}
+            """#)
+        #expect(accepts(grammar, #"{"a": [1, 2.5e3, "x\n\u00e9", true, null, {}]} "#))
+        #expect(!accepts(grammar, #"{"a": 01}"#))
+    }
+
     @Test func rootSelection() throws {
         let grammar = try Grammar(gbnf: "start ::= \"s\"\nroot ::= \"r\"", root: "start")
         #expect(accepts(grammar, "s"))
