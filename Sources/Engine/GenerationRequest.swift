@@ -1,4 +1,5 @@
 import Attention
+import Grammar
 import Sampling
 
 /// One generation job as the engine sees it: token ids in, tokens out. Built by the server (or the
@@ -32,6 +33,11 @@ public struct GenerationRequest: Sendable {
     public var returnProgress: Bool = false
     /// Prefill attention policy; nil uses the engine's configured default.
     public var attention: AttentionPolicy? = nil
+    /// Constrains the output to this grammar (JSON mode, a JSON Schema, GBNF): every token is
+    /// sampled among those that keep the output a prefix of a sentence of the grammar; end of
+    /// generation comes only once the output is complete, and generation stops (`stop`) as soon
+    /// as nothing more can follow. Stop strings still apply and may cut the output short.
+    public var grammar: Grammar? = nil
 
     public init(id: String, prompt: [Int32], sampling: SamplingParameters = SamplingParameters()) {
         self.id = id

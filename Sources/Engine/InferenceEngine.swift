@@ -1,6 +1,7 @@
 import Attention
 import Foundation
 import GGUF
+import Grammar
 import Kernels
 import KVMemory
 import Models
@@ -40,6 +41,15 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
     /// A copy of one raw logits row, for logprobs.
     private var rawRow: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private var rawRowCapacity = 0
+    /// The vocabulary's byte trie for grammar-constrained requests, built by the thread that
+    /// submits the first one (so the engine thread never pauses for it), guarded by `trieLock`.
+    private var tokenTrie: TokenTrie?
+    private let trieLock = NSLock()
+    /// Grammar automata and masks of recent grammars, shared by requests with the same grammar
+    /// text and end tokens (engine thread only), most recently used last.
+    private var grammarTables: [(key: String, tables: GrammarTables)] = []
+    /// Grammars whose tables are kept (each holds at most `GrammarTables.maskCapacity` masks).
+    static let keptGrammarTables = 8
 
     public init(configuration: EngineConfiguration) throws {
         self.configuration = configuration
@@ -110,6 +120,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         if attention.kind == .reference && request.promptLogprobs != nil {
             throw .invalidRequest("the 'reference' attention policy runs the whole prompt in one pass and cannot return prompt logprobs (echo); use the 'entropy' or 'dense' policy")
         }
+        if request.grammar != nil { _ = grammarTrie() }
         let handle = GenerationHandle(requestID: request.id) { [weak self] in self?.wake() }
         let session = Session(request: request, handle: handle, tokenizer: tokenizer,
                               vocabularySize: network.config.vocabularySize, contextLength: contextLength,
@@ -315,16 +326,33 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         let request = session.request
         guard session.generatedCount < session.generationLimit else { finish(session, .length); return }
         let vocabulary = network.config.vocabularySize
+        if request.grammar != nil {
+            guard let matcher = grammarMatcher(for: session), !matcher.isTerminated else { finish(session, .stop); return }
+            matcher.fillMask(&session.tokenMask!)
+            guard session.tokenMask!.allowedCount > 0 else {
+                fail(session, .invalidRequest("the grammar allows no token of this model's vocabulary after \(session.generatedCount) generated tokens; check that every character it requires can be produced"))
+                return
+            }
+        }
         if request.logprobs != nil {
-            // Logprobs describe the raw distribution; the sampler modifies the row in place.
+            // Logprobs describe the model's distribution before sampling filters (restricted to
+            // what the grammar allows, for constrained requests); the sampler modifies the row
+            // in place.
             ensureRawRow(vocabulary)
             rawRow.update(from: row, count: vocabulary)
+            session.tokenMask?.apply(to: rawRow)
         }
-        let token = session.sampler.sample(logits: row)
+        let token = session.sampler.sample(logits: row, mask: session.tokenMask)
         session.sampler.accept(token)
+        if let matcher = session.grammarMatcher, !matcher.accept(token) {
+            fail(session, .internalError("the sampled token \(token) is not allowed by the request's grammar"))
+            return
+        }
         var logprob: TokenLogprob?
         if let k = request.logprobs {
-            let result = Sampling.logprobs(of: rawRow, count: vocabulary, chosen: token, top: k)
+            var result = Sampling.logprobs(of: rawRow, count: vocabulary, chosen: token, top: k)
+            // Tokens the grammar excludes have probability 0: they are not alternatives.
+            if session.tokenMask != nil { result.top.removeAll { $0.logprob == -.infinity } }
             logprob = TokenLogprob(token: token, logprob: result.chosen, top: result.top)
         }
         let now = Date()
@@ -343,9 +371,49 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         }
         report(session, token: token, logprob: logprob)
         if session.state == .finished { return }
-        if session.generatedCount >= session.generationLimit || session.tokens.count >= contextLength {
+        if session.grammarMatcher?.isTerminated == true {
+            // The grammar is complete and nothing can follow: the output is whole.
+            finish(session, .stop)
+        } else if session.generatedCount >= session.generationLimit || session.tokens.count >= contextLength {
             finish(session, .length)
         }
+    }
+
+    /// The vocabulary's token trie (special tokens excluded), built on first use.
+    private func grammarTrie() -> TokenTrie {
+        trieLock.lock()
+        defer { trieLock.unlock() }
+        if let tokenTrie { return tokenTrie }
+        let tokenizer = self.tokenizer
+        let trie = TokenTrie(vocabularySize: network.config.vocabularySize) { token in
+            Int(token) < tokenizer.vocabularySize && !tokenizer.isSpecial(token) ? tokenizer.pieceBytes(token) : nil
+        }
+        tokenTrie = trie
+        return trie
+    }
+
+    /// The session's grammar state, created at its first sampled token (with the vocabulary's
+    /// trie, built once); nil for unconstrained sessions.
+    private func grammarMatcher(for session: Session) -> GrammarMatcher? {
+        if let matcher = session.grammarMatcher { return matcher }
+        guard let grammar = session.request.grammar else { return nil }
+        let trie = grammarTrie()
+        var endTokens = session.request.stopTokenIDs
+        if !session.request.ignoreEOS { endTokens.formUnion(tokenizer.specialTokens.endOfGeneration) }
+        let sortedEndTokens = endTokens.sorted()
+        let key = sortedEndTokens.map(String.init).joined(separator: ",") + "|" + grammar.source
+        let tables: GrammarTables
+        if let index = grammarTables.firstIndex(where: { $0.key == key }) {
+            tables = grammarTables.remove(at: index).tables
+        } else {
+            tables = GrammarTables(grammar: grammar, trie: trie, endOfGenerationTokens: sortedEndTokens)
+            if grammarTables.count >= Self.keptGrammarTables { grammarTables.removeFirst() }
+        }
+        grammarTables.append((key, tables))
+        let matcher = GrammarMatcher(tables: tables)
+        session.grammarMatcher = matcher
+        session.tokenMask = TokenMask(vocabularySize: network.config.vocabularySize)
+        return matcher
     }
 
     /// Turns a new token into text (held back while it may be a stop-string prefix or an

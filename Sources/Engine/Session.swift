@@ -1,5 +1,6 @@
 import Attention
 import Foundation
+import Grammar
 import KVMemory
 import Sampling
 import Tokenization
@@ -25,6 +26,11 @@ final class Session {
     let generationLimit: Int
 
     let sampler: Sampler
+    /// Grammar-constrained requests: the grammar state (created on the engine thread at the first
+    /// sampled token, advanced by every generated token, untouched by preemption: generated
+    /// tokens are kept and only recomputed) and the mask buffer it fills at each step.
+    var grammarMatcher: GrammarMatcher?
+    var tokenMask: TokenMask?
     var detokenizer: StreamingDetokenizer
     var stopFilter: StopStringFilter
     /// Tokens sampled but not yet reported with a text piece (their text is held back).

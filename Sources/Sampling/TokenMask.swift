@@ -65,7 +65,7 @@ public struct TokenMask: Sendable, Equatable {
 
     /// Sets the logit of every disallowed token to -infinity. Cost: one test per 64 tokens, plus
     /// one store per disallowed token.
-    func apply(to logits: UnsafeMutablePointer<Float>) {
+    public func apply(to logits: UnsafeMutablePointer<Float>) {
         words.withUnsafeBufferPointer { words in
             for wordIndex in words.indices {
                 let word = words[wordIndex]

@@ -6,7 +6,7 @@ struct EntropyInfer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "entropyinfer",
         abstract: "A CPU LLM inference server with an OpenAI-compatible API.",
-        subcommands: [Serve.self, Generate.self, Pull.self, Bench.self, LoadTest.self, Health.self, Eval.self, Profile.self,
+        subcommands: [Serve.self, Generate.self, Pull.self, Bench.self, GrammarBench.self, LoadTest.self, Health.self, Eval.self, Profile.self,
                       KernelBenchCommand.self, KernelSelfTestCommand.self])
 
     static func main() {

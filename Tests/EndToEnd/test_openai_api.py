@@ -81,8 +81,8 @@ def test_the_openai_client_raises_the_right_errors(client, model_name, server):
         client.chat.completions.create(model="no-such-model", messages=HELLO)
     assert error.value.code == "model_not_found"
     with pytest.raises(openai.BadRequestError) as error:
-        client.chat.completions.create(model=model_name, messages=HELLO, tools=[{"type": "function", "function": {"name": "f"}}])
-    assert error.value.code == "unsupported_parameter" and error.value.param == "tools"
+        client.chat.completions.create(model=model_name, messages=HELLO, functions=[{"name": "f"}])
+    assert error.value.code == "unsupported_parameter" and error.value.param == "functions"
     wrong = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as error:
         wrong.chat.completions.create(model=model_name, messages=HELLO)
@@ -209,9 +209,9 @@ def expect_error(result, status, code, param="<any>"):
     ('{"messages": [{"role": "user", "content": "x"}], "temperature": 9}', 400, "invalid_value", "temperature"),
     ('{"messages": [{"role": "user", "content": "x"}], "n": 0}', 400, "invalid_value", "n"),
     ('{"messages": [{"role": "user", "content": "x"}], "top_logprobs": 3}', 400, "invalid_value", "top_logprobs"),
-    ('{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}', 400,
-     "unsupported_parameter", "response_format"),
-    ('{"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}', 400, "unsupported_parameter", "tool_choice"),
+    ('{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": '
+     '{"name": "x", "schema": {"type": "string", "pattern": "^a"}}}}', 400, "invalid_value", "response_format.json_schema.schema"),
+    ('{"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}', 400, "invalid_value", "tool_choice"),
     ('{"messages": [{"role": "user", "content": "x"}], "functions": [{"name": "f"}]}', 400, "unsupported_parameter", "functions"),
     ('{"messages": [{"role": "user", "content": "x"}], "model": "gpt-nope"}', 404, "model_not_found", "model"),
 ])

@@ -1,5 +1,6 @@
 import Attention
 import Engine
+import Grammar
 import JSON
 import Sampling
 
@@ -22,6 +23,8 @@ struct GenerationParameters {
     var logitBias: [(String, Double)] = []
     /// The `"attention"` extension: nil uses the server's configured default.
     var attention: AttentionPolicy?
+    /// The output constraint (`response_format` on chat, the `grammar` extension): see `OutputFormat`.
+    var grammar: Grammar?
 
     static let maxStopSequences = 16
     static let maxChoices = 128
@@ -67,6 +70,8 @@ struct GenerationParameters {
                 includeUsage = try options.bool("include_usage") ?? false
             }
             _ = try fields.string("user")
+
+            grammar = try OutputFormat.grammar(fields, readsResponseFormat: endpoint.readsResponseFormat)
 
             if let value = fields.value("attention") {
                 attention = try Self.attentionPolicy(value, name: fields.name("attention"))
@@ -152,6 +157,7 @@ struct GenerationParameters {
         request.cacheSalt = cacheSalt
         request.returnProgress = returnProgress && stream
         request.attention = attention
+        request.grammar = grammar
         return request
     }
 }
@@ -160,7 +166,9 @@ struct GenerationParameters {
 struct GenerationEndpointLimits {
     /// Chat needs at least one token; completions allow 0 (prompt scoring with `echo`).
     var minimumMaxTokens: Int
+    /// Chat reads `response_format`; both read the `grammar` extension.
+    var readsResponseFormat: Bool
 
-    static let chat = GenerationEndpointLimits(minimumMaxTokens: 1)
-    static let completions = GenerationEndpointLimits(minimumMaxTokens: 0)
+    static let chat = GenerationEndpointLimits(minimumMaxTokens: 1, readsResponseFormat: true)
+    static let completions = GenerationEndpointLimits(minimumMaxTokens: 0, readsResponseFormat: false)
 }
