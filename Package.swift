@@ -7,6 +7,10 @@ import PackageDescription
 /// every such loop is covered by a test against a checked reference.
 let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
+/// Modules whose unit tests reach internal types (`@testable import`) also in the release build
+/// `make test` runs; -enable-testing only keeps internal symbols visible to the test bundle.
+let testableInReleaseSettings: [SwiftSetting] = [.unsafeFlags(["-enable-testing"], .when(configuration: .release))]
+
 let package = Package(
     name: "EntropyInfer",
     products: [
@@ -36,9 +40,10 @@ let package = Package(
         .target(name: "Sampling", swiftSettings: hotPathSettings),
         .target(name: "ModelStore", dependencies: ["CZlib"]),
         .target(name: "JSON", dependencies: ["CJansson", "CShims"]),
-        .target(name: "Grammar", dependencies: ["JSON", "Sampling"], swiftSettings: hotPathSettings),
+        .target(name: "Grammar", dependencies: ["JSON", "Sampling"], swiftSettings: hotPathSettings + testableInReleaseSettings),
         .target(name: "Engine", dependencies: ["Models", "Tokenization", "Sampling", "Grammar", "KVMemory", "Attention", "Kernels"]),
-        .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling", "Grammar"]),
+        .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling", "Grammar"],
+                swiftSettings: testableInReleaseSettings),
         .target(name: "HTTPServer", dependencies: ["Server", "CMicroHTTPD", "CShims"]),
         .target(name: "LoadGeneration", dependencies: ["JSON"]),
         .target(name: "Evaluation", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "KVMemory", "Attention", "Kernels", "GGUF", "JSON"]),
