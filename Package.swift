@@ -6,6 +6,12 @@ import PackageDescription
 /// Hot numeric modules trade Swift's overflow and bounds traps for speed in release builds;
 /// every such loop is covered by a test against a checked reference.
 let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// The grammar matcher's trie walk reads its automaton's tables once per trie node (hundreds of
+/// thousands per mask); release builds also drop the dynamic exclusivity checks on those class
+/// properties. Debug builds, where the tests run, keep every check.
+let grammarSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "EntropyInfer",
@@ -36,7 +42,7 @@ let package = Package(
         .target(name: "Sampling", swiftSettings: hotPathSettings),
         .target(name: "ModelStore", dependencies: ["CZlib"]),
         .target(name: "JSON", dependencies: ["CJansson", "CShims"]),
-        .target(name: "Grammar", dependencies: ["JSON", "Sampling"], swiftSettings: hotPathSettings),
+        .target(name: "Grammar", dependencies: ["JSON", "Sampling"], swiftSettings: grammarSettings),
         .target(name: "Engine", dependencies: ["Models", "Tokenization", "Sampling", "Grammar", "KVMemory", "Attention", "Kernels"]),
         .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling", "Grammar"]),
         .target(name: "HTTPServer", dependencies: ["Server", "CMicroHTTPD", "CShims"]),
