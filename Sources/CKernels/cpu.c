@@ -1,6 +1,7 @@
 #include "CKernels.h"
 #include <string.h>
 #include <stdio.h>
+#include <stdatomic.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -64,14 +65,34 @@ ei_isa ei_cpu_best_isa(void) { return EI_ISA_PORTABLE; }
 const char *ei_cpu_features(void) { return ""; }
 #endif
 
-static int active_isa = -1;
+/// The CPU's best level, computed once (relaxed atomics: every thread computes the same value).
+static _Atomic int best_isa_cache = -1;
+/// This thread's override (-1: none). Thread-scoped so that a test lowering the level never
+/// changes what kernels on other threads compute; ThreadPool hands a job's override to its workers.
+static _Thread_local int thread_isa_override = -1;
+
+static ei_isa best_isa_cached(void) {
+    int best = atomic_load_explicit(&best_isa_cache, memory_order_relaxed);
+    if (best < 0) {
+        best = (int)ei_cpu_best_isa();
+        atomic_store_explicit(&best_isa_cache, best, memory_order_relaxed);
+    }
+    return (ei_isa)best;
+}
 
 ei_isa ei_active_isa(void) {
-    if (active_isa < 0) active_isa = (int)ei_cpu_best_isa();
-    return (ei_isa)active_isa;
+    int override = thread_isa_override;
+    return override >= 0 ? (ei_isa)override : best_isa_cached();
 }
 
 void ei_set_active_isa(ei_isa isa) {
-    ei_isa best = ei_cpu_best_isa();
-    active_isa = (int)(isa > best ? best : isa);
+    ei_isa best = best_isa_cached();
+    thread_isa_override = (int)(isa > best ? best : isa);
+}
+
+int ei_thread_isa_override(void) { return thread_isa_override; }
+
+void ei_set_thread_isa_override(int isa) {
+    if (isa < 0) { thread_isa_override = -1; return; }
+    ei_set_active_isa((ei_isa)isa);
 }

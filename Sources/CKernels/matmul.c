@@ -4,7 +4,7 @@
 
 void ei_matmul_groups(ei_isa isa, uint32_t type, const void *packed, size_t row_count, size_t column_count,
                       const void *activations, const float *input, size_t input_row_count, float *output,
-                      size_t group_begin, size_t group_end) {
+                      size_t group_begin, size_t group_end, int activation_terms) {
     ei_matmul_job job;
     if (!ei_layout_for(type, column_count, &job.layout) || input_row_count == 0) return;
     size_t group_count = (row_count + EI_GROUP_ROWS - 1) / EI_GROUP_ROWS;
@@ -17,6 +17,7 @@ void ei_matmul_groups(ei_isa isa, uint32_t type, const void *packed, size_t row_
     job.row_count = row_count;
     job.column_count = column_count;
     job.output = output;
+    job.activation_terms = activation_terms == 1 ? 1 : 2;
     isa = ei_usable_isa(isa);
     switch (job.layout.family) {
     case EI_FAMILY_Q32:

@@ -224,7 +224,8 @@ EI_TARGET_AVX512 void ei_matmul_kquants_avx512(const ei_matmul_job *job, size_t 
 // AVX2 (half groups of 8 rows): vpmaddubsw int16 pair sums added in int16 while they cannot
 // overflow, then vpmaddwd, which for Q4_K/Q5_K also applies the sub-block scale; vpmaddwd for the mins.
 
-EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, int half, size_t m0, const int M, const int bits) {
+EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, int half, size_t m0, const int M, const int bits,
+                                          const int terms) {
     const ei_layout *layout = &job->layout;
     const uint8_t *group = job->packed + g * layout->group_bytes;
     const uint8_t *a[4];
@@ -256,9 +257,11 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                     for (int m = 0; m < M; m++) {   // 4 · 2 · 63 · 127 overflows int16: 2 products per accumulator
                         const int8_t *q1 = k_quants(a[m], s, 0) + 32 * r + 8 * c, *q2 = k_quants(a[m], s, 1) + 32 * r + 8 * c;
                         __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q1)), _mm256_maddubs_epi16(hi, ei_avx2_word(q1 + 4)));
-                        __m256i p2 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q2)), _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4)));
                         isum1[m] = _mm256_add_epi32(isum1[m], _mm256_madd_epi16(p1, scale_pairs));
-                        isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(p2, scale_pairs));
+                        if (terms == 2) {   // one term: the residuals are zero, and so are their products
+                            __m256i p2 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q2)), _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4)));
+                            isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(p2, scale_pairs));
+                        }
                     }
                 }
             }
@@ -268,9 +271,11 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                 const __m256i sc_pairs = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(even, odd));   // (sc_2p, sc_2p+1) per lane
                 for (int m = 0; m < M; m++) {
                     const __m256i products1 = _mm256_madd_epi16(sc_pairs, _mm256_set1_epi32(k_sum16_pair(a[m], s, 0, p)));
-                    const __m256i products2 = _mm256_madd_epi16(sc_pairs, _mm256_set1_epi32(k_sum16_pair(a[m], s, 1, p)));
                     isum1[m] = _mm256_sub_epi32(isum1[m], _mm256_slli_epi32(products1, 5));
-                    isum2[m] = _mm256_sub_epi32(isum2[m], _mm256_slli_epi32(products2, 5));
+                    if (terms == 2) {
+                        const __m256i products2 = _mm256_madd_epi16(sc_pairs, _mm256_set1_epi32(k_sum16_pair(a[m], s, 1, p)));
+                        isum2[m] = _mm256_sub_epi32(isum2[m], _mm256_slli_epi32(products2, 5));
+                    }
                 }
             }
             const __m256 d = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->d_offset + 16 * half)));
@@ -300,20 +305,22 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                     const int8_t *q1 = k_quants(a[m], s, 0) + 32 * r + 8 * c, *q2 = k_quants(a[m], s, 1) + 32 * r + 8 * c;
                     pairs1[m] = _mm256_add_epi16(pairs1[m], _mm256_maddubs_epi16(lo, ei_avx2_word(q1)));
                     pairs1[m] = _mm256_add_epi16(pairs1[m], _mm256_maddubs_epi16(hi, ei_avx2_word(q1 + 4)));
-                    pairs2[m] = _mm256_add_epi16(pairs2[m], _mm256_maddubs_epi16(lo, ei_avx2_word(q2)));
-                    pairs2[m] = _mm256_add_epi16(pairs2[m], _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4)));
+                    if (terms == 2) {
+                        pairs2[m] = _mm256_add_epi16(pairs2[m], _mm256_maddubs_epi16(lo, ei_avx2_word(q2)));
+                        pairs2[m] = _mm256_add_epi16(pairs2[m], _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4)));
+                    }
                 }
                 if (bits == 5 && c == 1)
                     for (int m = 0; m < M; m++) {
                         isum1[m] = _mm256_add_epi32(isum1[m], _mm256_madd_epi16(pairs1[m], scale_pairs));
-                        isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
+                        if (terms == 2) isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
                         pairs1[m] = _mm256_setzero_si256();
                         pairs2[m] = _mm256_setzero_si256();
                     }
             }
             for (int m = 0; m < M; m++) {
                 isum1[m] = _mm256_add_epi32(isum1[m], _mm256_madd_epi16(pairs1[m], scale_pairs));
-                isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
+                if (terms == 2) isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
             }
         }
         const __m256 d = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->d_offset + 16 * half)));
@@ -323,7 +330,7 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
             const __m256i mins = _mm256_load_si256((const __m256i *)(tile + layout->mins_offset + 64 * p + 32 * half));
             for (int m = 0; m < M; m++) {
                 msum1[m] = _mm256_add_epi32(msum1[m], _mm256_madd_epi16(mins, _mm256_set1_epi32(k_sum_pair(a[m], s, 0, p))));
-                msum2[m] = _mm256_add_epi32(msum2[m], _mm256_madd_epi16(mins, _mm256_set1_epi32(k_sum_pair(a[m], s, 1, p))));
+                if (terms == 2) msum2[m] = _mm256_add_epi32(msum2[m], _mm256_madd_epi16(mins, _mm256_set1_epi32(k_sum_pair(a[m], s, 1, p))));
             }
         }
         const __m256 dmin = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->dmin_offset + 16 * half)));
@@ -352,26 +359,33 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
 // Activation rows per AVX2 tile (measured on Zen 3).
 enum { EI_K_AVX2_ROWS = 2 };
 
-EI_TARGET_AVX2 EI_INLINE void k_avx2_run(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end, const int bits) {
+EI_TARGET_AVX2 EI_INLINE void k_avx2_run(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end, const int bits,
+                                        const int terms) {
     size_t chunk = ei_activation_row_block(job);
     for (size_t r0 = 0; r0 < rows; r0 += chunk) {
         size_t r1 = rows - r0 < chunk ? rows : r0 + chunk;
         for (size_t g = group_begin; g < group_end; g++) {
             for (int half = 0; half < 2 && ei_group_lanes(job, g) > 8 * half; half++) {
                 size_t m = r0;
-                for (; m + EI_K_AVX2_ROWS <= r1; m += EI_K_AVX2_ROWS) k_avx2_tile(job, g, half, m, EI_K_AVX2_ROWS, bits);
-                for (; m < r1; m++) k_avx2_tile(job, g, half, m, 1, bits);
+                for (; m + EI_K_AVX2_ROWS <= r1; m += EI_K_AVX2_ROWS) k_avx2_tile(job, g, half, m, EI_K_AVX2_ROWS, bits, terms);
+                for (; m < r1; m++) k_avx2_tile(job, g, half, m, 1, bits, terms);
             }
         }
     }
 }
 
-EI_TARGET_AVX2 void ei_matmul_kquants_avx2(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
+EI_TARGET_AVX2 EI_INLINE void k_avx2_dispatch(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end,
+                                             const int terms) {
     switch (job->layout.bits) {
-    case 4: k_avx2_run(job, rows, group_begin, group_end, 4); break;
-    case 5: k_avx2_run(job, rows, group_begin, group_end, 5); break;
-    default: k_avx2_run(job, rows, group_begin, group_end, 6); break;
+    case 4: k_avx2_run(job, rows, group_begin, group_end, 4, terms); break;
+    case 5: k_avx2_run(job, rows, group_begin, group_end, 5, terms); break;
+    default: k_avx2_run(job, rows, group_begin, group_end, 6, terms); break;
     }
+}
+
+EI_TARGET_AVX2 void ei_matmul_kquants_avx2(const ei_matmul_job *job, size_t rows, size_t group_begin, size_t group_end) {
+    if (job->activation_terms == 1) k_avx2_dispatch(job, rows, group_begin, group_end, 1);
+    else k_avx2_dispatch(job, rows, group_begin, group_end, 2);
 }
 #else
 void ei_matmul_kquants_avx512(const ei_matmul_job *job, size_t rows, size_t g0, size_t g1) { ei_matmul_kquants_portable(job, rows, g0, g1); }

@@ -155,6 +155,7 @@ typedef struct {
     size_t row_count;            // N: outputs per input row (output row stride)
     size_t column_count;         // K
     float *output;
+    int activation_terms;        // 2, or 1 when the residuals q2 are all zero (kernels may skip them)
 } ei_matmul_job;
 
 // Output rows of group g that exist (the last group may be partial).

@@ -2,7 +2,8 @@
 // (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) or 256 (K-quants) elements:
 //   amax = max |x|;  if amax < 2^-100 the block is zero (d = 0, q1 = q2 = 0), else
 //   d = amax / 127,  id = 1 / d,  q1 = rne(x · id),  r = x - d · q1,  q2 = clamp(rne(r · (256 · id)), ±127)
-// plus the block sums the kernels need for the weight formats' offsets and mins. Every path
+// plus the block sums the kernels need for the weight formats' offsets and mins. With one term
+// (llama.cpp's Q8 activations) q2 is stored as zeros and the sums follow. Every path
 // performs exactly these IEEE operations (rne: round to nearest even), so the quantized bytes are
 // identical across instruction sets.
 #include "quant_layout.h"
@@ -63,7 +64,7 @@ static void write_block_parameters(const ei_layout *layout, const ei_activation_
     }
 }
 
-static void quantize_row_portable(const ei_layout *layout, const ei_activation_layout *al, const float *x, uint8_t *row) {
+static void quantize_row_portable(const ei_layout *layout, const ei_activation_layout *al, const float *x, uint8_t *row, int terms) {
     size_t n = layout->block_elements;
     for (size_t b = 0; b < layout->block_count; b++) {
         const float *xb = x + n * b;
@@ -84,12 +85,13 @@ static void quantize_row_portable(const ei_layout *layout, const ei_activation_l
             q1[i] = (int8_t)first;
             q2[i] = (int8_t)(second > 127 ? 127 : second < -127 ? -127 : second);
         }
+        if (terms == 1) memset(q2, 0, n);
         write_block_parameters(layout, al, block, d);
     }
 }
 
 #if defined(__x86_64__)
-EI_TARGET_AVX2 static void quantize_row_avx2(const ei_layout *layout, const ei_activation_layout *al, const float *x, uint8_t *row) {
+EI_TARGET_AVX2 static void quantize_row_avx2(const ei_layout *layout, const ei_activation_layout *al, const float *x, uint8_t *row, int terms) {
     size_t n = layout->block_elements;
     const __m256 sign = _mm256_set1_ps(-0.0f);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -120,11 +122,12 @@ EI_TARGET_AVX2 static void quantize_row_avx2(const ei_layout *layout, const ei_a
             _mm256_storeu_si256((__m256i *)(q1 + i), _mm256_permutevar8x32_epi32(packed1, order));
             _mm256_storeu_si256((__m256i *)(q2 + i), _mm256_max_epi8(_mm256_permutevar8x32_epi32(packed2, order), limit));
         }
+        if (terms == 1) memset(q2, 0, n);
         write_block_parameters(layout, al, block, d);
     }
 }
 
-EI_TARGET_AVX512 static void quantize_row_avx512(const ei_layout *layout, const ei_activation_layout *al, const float *x, uint8_t *row) {
+EI_TARGET_AVX512 static void quantize_row_avx512(const ei_layout *layout, const ei_activation_layout *al, const float *x, uint8_t *row, int terms) {
     size_t n = layout->block_elements;
     const __m128i limit = _mm_set1_epi8(-127);
     for (size_t b = 0; b < layout->block_count; b++) {
@@ -144,13 +147,14 @@ EI_TARGET_AVX512 static void quantize_row_avx512(const ei_layout *layout, const 
             _mm_storeu_si128((__m128i *)(q1 + i), _mm512_cvtepi32_epi8(first));
             _mm_storeu_si128((__m128i *)(q2 + i), _mm_max_epi8(_mm512_cvtsepi32_epi8(second), limit));
         }
+        if (terms == 1) memset(q2, 0, n);
         write_block_parameters(layout, al, block, d);
     }
 }
 #endif
 
 void ei_quantize_activation_rows(ei_isa isa, uint32_t type, const float *input, size_t column_count,
-                                 size_t row_begin, size_t row_end, void *activations) {
+                                 size_t row_begin, size_t row_end, void *activations, int terms) {
     ei_layout layout;
     if (!ei_layout_for(type, column_count, &layout) || layout.family == EI_FAMILY_FLOAT) return;
     ei_activation_layout al = ei_activation_layout_for(type, column_count);
@@ -159,9 +163,9 @@ void ei_quantize_activation_rows(ei_isa isa, uint32_t type, const float *input, 
         const float *x = input + r * column_count;
         uint8_t *row = (uint8_t *)activations + r * al.row_bytes;
 #if defined(__x86_64__)
-        if (isa == EI_ISA_AVX512) { quantize_row_avx512(&layout, &al, x, row); continue; }
-        if (isa == EI_ISA_AVX2) { quantize_row_avx2(&layout, &al, x, row); continue; }
+        if (isa == EI_ISA_AVX512) { quantize_row_avx512(&layout, &al, x, row, terms); continue; }
+        if (isa == EI_ISA_AVX2) { quantize_row_avx2(&layout, &al, x, row, terms); continue; }
 #endif
-        quantize_row_portable(&layout, &al, x, row);
+        quantize_row_portable(&layout, &al, x, row, terms);
     }
 }

@@ -1,4 +1,5 @@
 import Attention
+import Kernels
 import KVMemory
 
 /// Engine settings (the server's config maps onto these).
@@ -15,6 +16,8 @@ public struct EngineConfiguration: Sendable {
     /// Bytes for the KV block pool; nil = room for four full-context sessions, at most 8 GiB.
     public var kvMemoryBytes: Int?
     public var kvDataType: KVDataType = .f16
+    /// How the quantized matrix kernels round activations (fixed for the engine's lifetime).
+    public var activationPrecision: ActivationPrecision = .high
     public var scheduler = SchedulerConfiguration()
     /// Requests waiting beyond this are refused (HTTP 503).
     public var maxQueuedRequests: Int = 64

@@ -54,7 +54,8 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
     public init(configuration: EngineConfiguration) throws {
         self.configuration = configuration
         let file = try GGUFFile(path: configuration.modelPath)
-        network = try Model(file: file, threads: ThreadPool(threadCount: max(1, configuration.threadCount)))
+        network = try Model(file: file, threads: ThreadPool(threadCount: max(1, configuration.threadCount)),
+                            activationPrecision: configuration.activationPrecision)
         tokenizer = try makeTokenizer(from: file)
         if let source = file.value("tokenizer.chat_template")?.stringValue {
             chatTemplate = try? ChatTemplate(source: source)

@@ -34,6 +34,9 @@ public final class ThreadPool: @unchecked Sendable {
     // The current job; written by the submitting thread before `joined` is reset (release).
     private var taskCount = 0
     private var job: ((Int, Int) -> Void)?
+    /// The submitter's kernel-ISA override (-1: none); workers adopt it for the job, so a thread
+    /// that lowered its level (tests) gets that level in every task, and no other thread does.
+    private var jobISAOverride: Int32 = -1
 
     /// Spin iterations before a worker sleeps (a few hundred microseconds).
     private let spinLimit = 20_000
@@ -78,6 +81,7 @@ public final class ThreadPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { escapable in
             self.job = escapable
             self.taskCount = taskCount
+            self.jobISAOverride = ei_thread_isa_override()
             nextTask.store(0, ordering: .relaxed)
             finished.store(0, ordering: .relaxed)
             joined.store(0, ordering: .releasing)            // open: publishes job, taskCount, counters
@@ -163,6 +167,7 @@ public final class ThreadPool: @unchecked Sendable {
             if join(bit) {
                 // Joined: the job, its task count and counters are those of the open job, and the
                 // submitter waits for this worker's bit in `finished` before closing it down.
+                ei_set_thread_isa_override(jobISAOverride)
                 if let job { drainTasks(job, taskCount, thread: index) }
                 finished.bitwiseOr(bit, ordering: .releasing)
             }

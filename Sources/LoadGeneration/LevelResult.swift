@@ -23,6 +23,11 @@ public struct LevelResult: Sendable {
     /// for multi-turn runs, where every turn row shows the level's figure).
     public var tokensPerSecond: Double
     public var requestsPerSecond: Double
+    /// The rate of running streams, prefill excluded: clients × Σ (text events after the first) /
+    /// Σ (seconds from the first to the last text event), over the phase's succeeded requests.
+    /// With one client it is 1 / mean inter-token gap; with many it is what batched decode
+    /// delivers while the streams run (each step's share of prefill chunks still slows it).
+    public var decodeTokensPerSecond: Double
     /// Milliseconds, nearest-rank percentiles.
     public var timeToFirstToken: SampleSummary
     public var interTokenLatency: SampleSummary
@@ -72,6 +77,10 @@ extension LevelResult {
         let levelTokens = levelSucceeded.reduce(0) { $0 + $1.generatedTokens }
         tokensPerSecond = wallSeconds > 0 ? Double(levelTokens) / wallSeconds : 0
         requestsPerSecond = wallSeconds > 0 ? Double(levelSucceeded.count) / wallSeconds : 0
+        let streaming = succeeded.filter { $0.contentTimes.count >= 2 }
+        let decodeEvents = streaming.reduce(0) { $0 + $1.contentTimes.count - 1 }
+        let decodeSeconds = streaming.reduce(0.0) { $0 + ($1.contentTimes.last! - $1.contentTimes.first!) }
+        decodeTokensPerSecond = decodeSeconds > 0 ? Double(clientCount * decodeEvents) / decodeSeconds : 0
         timeToFirstToken = SampleSummary(succeeded.compactMap(\.timeToFirstToken)).scaled(by: 1000)
         interTokenLatency = SampleSummary(succeeded.flatMap(\.interTokenGaps)).scaled(by: 1000)
         endToEndLatency = SampleSummary(succeeded.map(\.endToEndLatency)).scaled(by: 1000)

@@ -36,13 +36,14 @@ public struct LoadTestReport: Sendable {
         lines.append("- " + loadDescription)
         lines.append("")
         let showsPhase = plan.turnCount > 1 || plan.backgroundPromptTokens != nil
-        var header = ["server", "clients"] + (showsPhase ? ["phase"] : []) + ["ok/sent", "errors", "gen tok/s", "req/s",
+        var header = ["server", "clients"] + (showsPhase ? ["phase"] : []) + ["ok/sent", "errors", "gen tok/s", "decode tok/s", "req/s",
             "TTFT p50", "p90", "p99", "ITL p50", "p90", "p99", "E2E p50", "p90", "p99", "prompt tok", "cached tok"]
         if plan.turnCount == 1 && plan.sharedPrefixTokens == 0 { header.removeLast() }
         lines += Self.table(header: header, rows: results.map { result in
             var row = [result.server, "\(result.clientCount)"] + (showsPhase ? [result.phase] : [])
             row += ["\(result.succeededCount)/\(result.requestCount)", Self.failureText(result.failures),
-                    Self.format(result.tokensPerSecond, digits: 1), Self.format(result.requestsPerSecond, digits: 2)]
+                    Self.format(result.tokensPerSecond, digits: 1), Self.format(result.decodeTokensPerSecond, digits: 1),
+                    Self.format(result.requestsPerSecond, digits: 2)]
             for summary in [result.timeToFirstToken, result.interTokenLatency, result.endToEndLatency] {
                 row += [summary.p50, summary.p90, summary.p99].map { Self.format($0, digits: 1) }
             }
@@ -112,7 +113,9 @@ public struct LoadTestReport: Sendable {
         Times in ms. TTFT: from connecting to the first stream event carrying generated text. ITL: gaps between \
         consecutive text-carrying events, pooled over the level's requests. E2E: connecting to `data: [DONE]`. \
         gen tok/s: server-reported completion tokens of the level's succeeded requests (all turns) over the level's \
-        wall time (first request start to last request end); req/s likewise. Percentiles are nearest-rank on the \
+        wall time (first request start to last request end); req/s likewise. decode tok/s: the rate of the \
+        running streams with prefill left out, clients × (text events after each request's first) / (seconds from \
+        its first to its last text event), summed over the level's succeeded requests. Percentiles are nearest-rank on the \
         sorted samples (the sample of rank ⌈p·n/100⌉; with fewer than 100 samples p99 is the maximum). One run on a \
         shared machine: treat differences under ~30 % as noise.
         """
@@ -132,7 +135,8 @@ public struct LoadTestReport: Sendable {
             "failures": .object(JSONObject(result.failures.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) })),
             "wall_s": .double(result.wallSeconds), "generated_tokens": .int(result.generatedTokens),
             "content_events": .int(result.contentEventCount), "mismatched_length": .int(result.mismatchedLengthCount),
-            "tokens_per_s": .double(result.tokensPerSecond), "requests_per_s": .double(result.requestsPerSecond),
+            "tokens_per_s": .double(result.tokensPerSecond),
+            "decode_tokens_per_s": .double(result.decodeTokensPerSecond), "requests_per_s": .double(result.requestsPerSecond),
             "ttft_ms": json(result.timeToFirstToken), "itl_ms": json(result.interTokenLatency),
             "e2e_ms": json(result.endToEndLatency), "prompt_tokens": json(result.promptTokens),
             "cached_tokens": json(result.cachedTokens), "percentiles": "nearest-rank",

@@ -18,20 +18,22 @@ public final class Model: @unchecked Sendable {
     private let scratch: ForwardScratch
 
     /// Loads `path` (a GGUF file) with `threadCount` compute threads.
-    public convenience init(path: String, threadCount: Int) throws(ModelError) {
+    public convenience init(path: String, threadCount: Int, activationPrecision: ActivationPrecision = .high) throws(ModelError) {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch { throw .file(error) }
-        try self.init(file: file, threads: ThreadPool(threadCount: threadCount))
+        try self.init(file: file, threads: ThreadPool(threadCount: threadCount), activationPrecision: activationPrecision)
     }
 
-    public init(file: GGUFFile, threads: ThreadPool) throws(ModelError) {
+    /// - Parameter activationPrecision: how the quantized matrix kernels round their inputs
+    ///   (`.high` by default; `.int8` halves the integer work of prefill and batched decode).
+    public init(file: GGUFFile, threads: ThreadPool, activationPrecision: ActivationPrecision = .high) throws(ModelError) {
         let architectureName: String
         do { architectureName = try file.string("general.architecture") } catch { throw .file(error) }
         let architecture = try ArchitectureRegistry.architecture(named: architectureName)
         config = try architecture.config(from: file)
         self.file = file
         self.threads = threads
-        weights = try ModelWeights(file: file, config: config, pool: threads)
+        weights = try ModelWeights(file: file, config: config, pool: threads, activationPrecision: activationPrecision)
         attention = DenseAttention(
             geometry: AttentionGeometry(queryHeadCount: config.queryHeadCount, kvHeadCount: config.kvHeadCount,
                                         headDim: config.headDim),

@@ -44,9 +44,10 @@ public final class ModelWeights: @unchecked Sendable {
     /// (vocabulary, hidden); the embedding table itself when the model ties them.
     public let output: WeightMatrix
 
-    public init(file: GGUFFile, config: ModelConfig, pool: ThreadPool? = nil) throws(ModelError) {
+    public init(file: GGUFFile, config: ModelConfig, pool: ThreadPool? = nil,
+                activationPrecision: ActivationPrecision = .high) throws(ModelError) {
         self.file = file
-        let loader = TensorLoader(file: file, pool: pool)
+        let loader = TensorLoader(file: file, pool: pool, activationPrecision: activationPrecision)
         let hidden = config.hiddenSize
         let embeddingInfo = try loader.info("token_embd.weight", dimensions: [hidden, config.vocabularySize])
         embedding = EmbeddingTable(type: embeddingInfo.type, data: file.data(of: embeddingInfo),

@@ -6,6 +6,8 @@ struct TensorLoader {
     let file: GGUFFile
     /// Threads for repacking matrices at load (nil: the calling thread).
     var pool: ThreadPool? = nil
+    /// How the matrices round their inputs (every matrix of a model the same way).
+    var activationPrecision: ActivationPrecision = .high
 
     func info(_ name: String, dimensions: [Int]) throws(ModelError) -> GGUFTensorInfo {
         let info: GGUFTensorInfo
@@ -23,7 +25,8 @@ struct TensorLoader {
     func matrix(_ name: String, rows: Int, columns: Int) throws(ModelError) -> WeightMatrix {
         let info = try info(name, dimensions: [columns, rows])
         do {
-            return try WeightMatrix(type: info.type, rowCount: rows, columnCount: columns, data: file.data(of: info), pool: pool)
+            return try WeightMatrix(type: info.type, rowCount: rows, columnCount: columns, data: file.data(of: info), pool: pool,
+                                    activationPrecision: activationPrecision)
         } catch {
             throw .unsupportedFeature("cannot prepare tensor '\(name)': \(error)")
         }

@@ -106,7 +106,7 @@ import Testing
     func profileMatchesSwiftReference(isa: ei_isa) throws {
         guard isa.rawValue <= ei_cpu_best_isa().rawValue else { return }
         ei_set_active_isa(isa)
-        defer { ei_set_active_isa(ei_cpu_best_isa()) }
+        defer { ei_set_thread_isa_override(-1) }
         let geometry = AttentionGeometry(queryHeadCount: 6, kvHeadCount: 2, headDim: 64)
         let filled = try FilledSession(geometry: geometry, tokenCount: 300, seed: 8, dataType: .f16)
         let profiler = EntropyProfiler(geometry: geometry, threads: ThreadPool(threadCount: 2))

@@ -126,7 +126,7 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     func matchesReference(isa: ei_isa) throws {
         guard isa.rawValue <= ei_cpu_best_isa().rawValue else { return }  // this CPU lacks it: nothing to compare
         ei_set_active_isa(isa)
-        defer { ei_set_active_isa(ei_cpu_best_isa()) }
+        defer { ei_set_thread_isa_override(-1) }
         for geometry in [smolGeometry, qwenGeometry] {
             let session = SyntheticSession(geometry: geometry, layerCount: 2, tokenCount: 77, seed: 7)
             let fast = try session.run(chunks: [77], threads: ThreadPool(threadCount: 2))
@@ -148,7 +148,7 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     func batchInvariance(isa: ei_isa) throws {
         guard isa.rawValue <= ei_cpu_best_isa().rawValue else { return }  // this CPU lacks it
         ei_set_active_isa(isa)
-        defer { ei_set_active_isa(ei_cpu_best_isa()) }
+        defer { ei_set_thread_isa_override(-1) }
         let tokenCount = 600
         let session = SyntheticSession(geometry: qwenGeometry, layerCount: 1, tokenCount: tokenCount, seed: 11)
         let whole = try session.run(chunks: [tokenCount], threads: ThreadPool(threadCount: 2))

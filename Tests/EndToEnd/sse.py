@@ -15,6 +15,15 @@ def open_stream(url: str, path: str, body: dict, api_key: str | None, timeout: f
     return connection, connection.getresponse()
 
 
+def post_json(url: str, path: str, body: dict, api_key: str | None, timeout: float = 600):
+    """POSTs `body` and returns (status, parsed JSON body)."""
+    connection, response = open_stream(url, path, body, api_key, timeout)
+    try:
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
 def read_events(response):
     """Yields ('data', payload) and ('comment', text) in arrival order, checking the framing."""
     buffer = b""
@@ -86,3 +95,42 @@ def check_chat_invariants(events, choice_count=1, include_usage=False):
     if include_usage:
         assert events[-1]["choices"] == [] and events[-1]["usage"]["total_tokens"] > 0
     return texts
+
+
+def check_tool_call_stream(events):
+    """The invariants of a streamed answer with tool calls (one choice): the role chunk first;
+    content deltas never empty and never carrying `<tool_call>` markup; per call an `index`, its
+    first delta with `id`, `type: "function"`, a non-empty `function.name` and `arguments: ""`,
+    later deltas only appending `function.arguments`; one final chunk with an empty delta.
+    Returns (content or None, [{"id", "name", "arguments"}], finish_reason)."""
+    assert events and events[0]["choices"][0]["delta"] == {"role": "assistant", "content": None}
+    content, calls, finish_reason = None, [], None
+    for event in events[1:]:
+        assert event["id"] == events[0]["id"] and event["object"] == "chat.completion.chunk"
+        if not event["choices"]:
+            continue
+        assert finish_reason is None, "chunk after finish_reason"
+        choice = event["choices"][0]
+        delta = choice["delta"]
+        assert "role" not in delta, "role repeated"
+        if choice["finish_reason"] is not None:
+            assert delta == {}
+            finish_reason = choice["finish_reason"]
+            continue
+        if delta.get("content") is not None:
+            text = delta["content"]
+            assert text and "<tool_call>" not in text and "</tool_call>" not in text, f"bad content delta {text!r}"
+            content = (content or "") + text
+        for call in delta.get("tool_calls") or []:
+            index = call["index"]
+            if index == len(calls):
+                assert set(call) == {"index", "id", "type", "function"}, call
+                assert call["type"] == "function" and call["id"].startswith("call_")
+                assert call["function"]["name"] and call["function"]["arguments"] == ""
+                calls.append({"id": call["id"], "name": call["function"]["name"], "arguments": ""})
+            else:
+                assert index == len(calls) - 1, "a delta for an earlier call"
+                assert set(call) == {"index", "function"} and set(call["function"]) == {"arguments"}, call
+                calls[index]["arguments"] += call["function"]["arguments"]
+    assert finish_reason is not None, "no finish_reason"
+    return content, calls, finish_reason

@@ -81,8 +81,8 @@ def test_the_openai_client_raises_the_right_errors(client, model_name, server):
         client.chat.completions.create(model="no-such-model", messages=HELLO)
     assert error.value.code == "model_not_found"
     with pytest.raises(openai.BadRequestError) as error:
-        client.chat.completions.create(model=model_name, messages=HELLO, tools=[{"type": "function", "function": {"name": "f"}}])
-    assert error.value.code == "unsupported_parameter" and error.value.param == "tools"
+        client.chat.completions.create(model=model_name, messages=HELLO, functions=[{"name": "f"}])
+    assert error.value.code == "unsupported_parameter" and error.value.param == "functions"
     wrong = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as error:
         wrong.chat.completions.create(model=model_name, messages=HELLO)
@@ -211,7 +211,7 @@ def expect_error(result, status, code, param="<any>"):
     ('{"messages": [{"role": "user", "content": "x"}], "top_logprobs": 3}', 400, "invalid_value", "top_logprobs"),
     ('{"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": '
      '{"name": "x", "schema": {"type": "string", "pattern": "^a"}}}}', 400, "invalid_value", "response_format.json_schema.schema"),
-    ('{"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}', 400, "unsupported_parameter", "tool_choice"),
+    ('{"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"}', 400, "invalid_value", "tool_choice"),
     ('{"messages": [{"role": "user", "content": "x"}], "functions": [{"name": "f"}]}', 400, "unsupported_parameter", "functions"),
     ('{"messages": [{"role": "user", "content": "x"}], "model": "gpt-nope"}', 404, "model_not_found", "model"),
 ])
@@ -262,6 +262,30 @@ def test_a_full_queue_answers_503_with_retry_after():
             assert headers.get("Retry-After")
             assert payload["error"]["code"] == "server_overloaded"
         assert all(result[0] in (200, 503) for result in results)
+    finally:
+        assert server.stop() == 0
+
+
+@pytest.mark.own_server
+def test_kv_memory_and_batching_keys_reach_the_engine():
+    # 8 MiB of f32 KV holds about 170 tokens of SmolLM2 (30 layers x 3 KV heads x 16-token blocks of 8 KiB).
+    server = ServerProcess("--kv-memory", "8MiB", "--kv-cache-type", "f32", "--max-running-sessions", "2",
+                           "--max-batch-tokens", "64").start()
+    try:
+        def metric(name):
+            with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:
+                text = response.read().decode()
+            return float(next(line.split()[-1] for line in text.splitlines() if line.startswith("entropyinfer:" + name + "{")))
+        assert 0.99 * (8 << 20) <= metric("kv_cache_bytes_total") <= 8 << 20   # whole blocks within the budget
+        body = {"messages": HELLO, "max_tokens": 8, "temperature": 0}
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(lambda _: sse.post_json(server.url, "/v1/chat/completions", body, server.api_key),
+                                    range(3)))
+        assert [status for status, _ in results] == [200, 200, 200]
+        assert len({payload["choices"][0]["message"]["content"] for _, payload in results}) == 1
+        status, payload = sse.post_json(server.url, "/v1/completions", {"prompt": "word " * 400, "max_tokens": 4},
+                                        server.api_key)
+        assert status == 400 and payload["error"]["code"] == "kv_memory_exceeded", payload
     finally:
         assert server.stop() == 0
 

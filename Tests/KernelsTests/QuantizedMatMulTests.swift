@@ -14,14 +14,18 @@ import Testing
         let weights: [UInt8]
         let input: [Float]
         let matrix: WeightMatrix
+        let precision: ActivationPrecision
 
-        init(_ type: GGMLType, outputs: Int, columns: Int, maxRows: Int, seed: UInt64) throws {
+        init(_ type: GGMLType, outputs: Int, columns: Int, maxRows: Int, seed: UInt64, precision: ActivationPrecision = .high) throws {
             self.type = type
+            self.precision = precision
             outputCount = outputs
             columnCount = columns
             weights = QuantTestData.randomRows(type: type, rowCount: outputs, columnCount: columns, seed: seed)
             input = QuantTestData.randomActivations(count: maxRows * columns, seed: seed ^ 0xABCD)
-            matrix = try weights.withUnsafeBytes { try WeightMatrix(type: type, rowCount: outputs, columnCount: columns, data: $0.baseAddress!) }
+            matrix = try weights.withUnsafeBytes {
+                try WeightMatrix(type: type, rowCount: outputs, columnCount: columns, data: $0.baseAddress!, activationPrecision: precision)
+            }
         }
 
         func run(rows: Int, isa: KernelISA, pool: ThreadPool, inputOffset: Int = 0) -> [Float] {
@@ -37,7 +41,7 @@ import Testing
             var output = [Float](repeating: .nan, count: rows * outputCount)
             weights.withUnsafeBytes {
                 MatMulReference.exact(type: type, weights: $0.baseAddress!, rowCount: outputCount, columnCount: columnCount,
-                                      input: input, inputRowCount: rows, output: &output)
+                                      input: input, inputRowCount: rows, output: &output, precision: precision)
             }
             return output
         }
@@ -53,7 +57,8 @@ import Testing
                     for m in 0..<rows {
                         for n in 0..<outputCount {
                             let bound = MatMulReference.activationErrorBound(type: type, weights: w.baseAddress!, columnCount: columnCount,
-                                                                             row: n, input: x.baseAddress! + m * columnCount)
+                                                                             row: n, input: x.baseAddress! + m * columnCount,
+                                                                             precision: precision)
                             worst = max(worst, abs(result[m * outputCount + n] - oracle[m * outputCount + n]) / bound)
                         }
                     }
@@ -67,19 +72,20 @@ import Testing
 
     static func bitsDiffer(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
 
-    @Test(arguments: WeightMatrix.supportedTypes)
-    func everyLevelMatchesTheExactReference(type: GGMLType) throws {
+    @Test(arguments: WeightMatrix.supportedTypes, ActivationPrecision.allCases)
+    func everyLevelMatchesTheExactReference(type: GGMLType, precision: ActivationPrecision) throws {
         let pool = ThreadPool(threadCount: 2)
         let block = Self.block(type)
         // (N, K): one block; N not a multiple of the 16-row group or of any tile; several blocks.
         let shapes = [(1, block), (17, block == 1 ? 3 : block), (33, 3 * max(block, 8)), (16, 2 * max(block, 16))]
         for (index, (outputs, columns)) in shapes.enumerated() {
-            let problem = try Problem(type, outputs: outputs, columns: columns, maxRows: 17, seed: UInt64(index + 1) * 7919)
+            let problem = try Problem(type, outputs: outputs, columns: columns, maxRows: 17, seed: UInt64(index + 1) * 7919,
+                                      precision: precision)
             for rows in [1, 3, 5, 17] {
                 let expected = problem.exact(rows: rows)
                 for isa in KernelISA.available {
                     let actual = problem.run(rows: rows, isa: isa, pool: pool)
-                    #expect(Self.bitsDiffer(actual, expected) == 0, "\(type) [\(isa)] N=\(outputs) K=\(columns) rows=\(rows)")
+                    #expect(Self.bitsDiffer(actual, expected) == 0, "\(type) [\(isa)] \(precision) N=\(outputs) K=\(columns) rows=\(rows)")
                 }
                 let ratio = problem.worstOracleRatio(expected, rows: rows)
                 #expect(ratio <= 1, "\(type) N=\(outputs) K=\(columns): \(ratio)× the quantization bound from the fp32 oracle")
@@ -89,10 +95,10 @@ import Testing
 
     /// A row's output is bit-identical alone, inside any batch, at any offset in the batch and on
     /// any number of threads.
-    @Test(arguments: WeightMatrix.supportedTypes)
-    func batchInvariance(type: GGMLType) throws {
+    @Test(arguments: WeightMatrix.supportedTypes, ActivationPrecision.allCases)
+    func batchInvariance(type: GGMLType, precision: ActivationPrecision) throws {
         let columns = 2 * Self.block(type) * (Self.block(type) == 1 ? 24 : 1)
-        let problem = try Problem(type, outputs: 37, columns: columns, maxRows: 64, seed: 99)
+        let problem = try Problem(type, outputs: 37, columns: columns, maxRows: 64, seed: 99, precision: precision)
         let pools = [1, 2, 3].map { ThreadPool(threadCount: $0) }
         for isa in KernelISA.available {
             let full = problem.run(rows: 64, isa: isa, pool: pools[1])
@@ -114,21 +120,31 @@ import Testing
     }
 
     /// The C activation quantizer writes what `MatMulReference.quantize` computes, block sums included.
-    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
-    func activationQuantizationMatchesReference(type: GGMLType) {
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K], ActivationPrecision.allCases)
+    func activationQuantizationMatchesReference(type: GGMLType, precision: ActivationPrecision) {
         let columns = 2 * Self.block(type)
         var input = QuantTestData.randomActivations(count: 3 * columns, seed: 17)
         for i in 0..<32 { input[columns + i] = 0 }                      // an all-zero block (d = 0)
         input[2 * columns + 3] = 1e-30                                   // a tiny amax
         for isa in KernelISA.available {
-            let rows = ActivationQuantization.quantize(type: type, input: input, rowCount: 3, columnCount: columns, isa: isa)!
+            let rows = ActivationQuantization.quantize(type: type, input: input, rowCount: 3, columnCount: columns, isa: isa,
+                                                       precision: precision)!
             for row in 0..<3 {
                 let reference = input.withUnsafeBufferPointer {
-                    MatMulReference.quantize($0.baseAddress! + row * columns, count: columns, blockSize: Self.block(type))
+                    MatMulReference.quantize($0.baseAddress! + row * columns, count: columns, blockSize: Self.block(type),
+                                             precision: precision)
                 }
-                #expect(rows[row] == reference, "\(type) [\(isa)] row \(row)")
+                #expect(rows[row] == reference, "\(type) [\(isa)] \(precision) row \(row)")
+                if precision == .int8 {   // llama.cpp's Q8 rounding: the first term alone, no residuals
+                    #expect(rows[row].residuals.allSatisfy { $0 == 0 })
+                    let twoTerm = input.withUnsafeBufferPointer {
+                        MatMulReference.quantize($0.baseAddress! + row * columns, count: columns, blockSize: Self.block(type))
+                    }
+                    #expect(rows[row].quants == twoTerm.quants && rows[row].scales == twoTerm.scales)
+                }
                 let sums = input.withUnsafeBufferPointer {
-                    ActivationQuantization.storedSums(type: type, input: $0.baseAddress! + row * columns, columnCount: columns, isa: isa)
+                    ActivationQuantization.storedSums(type: type, input: $0.baseAddress! + row * columns, columnCount: columns, isa: isa,
+                                                      precision: precision)
                 }
                 #expect(sums == ActivationQuantization.expectedSums(type: type, reference), "\(type) [\(isa)] sums of row \(row)")
             }

@@ -5,6 +5,31 @@ import Synchronization
 import Testing
 
 @Suite struct ThreadPoolTests {
+    /// A thread that lowers its kernel level gets it in every task of its jobs, whichever thread
+    /// runs them, and no other thread sees it (tests lowering the level run beside other tests).
+    @Test func kernelLevelOverrideIsScopedToTheSubmittersJobs() throws {
+        let best = ei_cpu_best_isa()
+        let pool = ThreadPool(threadCount: 3)
+        let seen = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 64)
+        defer { seen.deallocate() }
+        ei_set_active_isa(EI_ISA_PORTABLE)
+        pool.run(tasks: 64) { task in
+            if task % 3 == 0 { usleep(200) }       // spread the tasks over the workers
+            seen[task] = ei_active_isa().rawValue
+        }
+        #expect(seen.allSatisfy { $0 == EI_ISA_PORTABLE.rawValue })
+        // Another thread never sees this thread's override.
+        let other = Atomic<UInt32>(UInt32.max)
+        let thread = Thread { other.store(ei_active_isa().rawValue, ordering: .releasing) }
+        thread.start()
+        for _ in 0..<10_000 where other.load(ordering: .acquiring) == UInt32.max { usleep(100) }
+        #expect(other.load(ordering: .acquiring) == best.rawValue)
+        ei_set_thread_isa_override(-1)
+        #expect(ei_active_isa() == best)
+        pool.run(tasks: 64) { task in seen[task] = ei_active_isa().rawValue }
+        #expect(seen.allSatisfy { $0 == best.rawValue })
+    }
+
     @Test func runsEveryTaskExactlyOnce() {
         for threads in [1, 2, 3] {
             let pool = ThreadPool(threadCount: threads)

@@ -46,6 +46,35 @@ struct ConfigurationTests {
         #expect(configuration.string("api_key") == nil)
     }
 
+    @Test func byteSizesInEveryLayer() throws {
+        #expect(ByteSize.parse("2GiB") == 2 << 30)
+        #expect(ByteSize.parse("512m") == 512 << 20)
+        #expect(ByteSize.parse("1.5G") == 3 << 29)
+        #expect(ByteSize.parse("64KB") == 64 << 10)
+        #expect(ByteSize.parse("65536") == 65536)
+        #expect(ByteSize.parse("-1G") == nil)
+        #expect(ByteSize.parse("2XB") == nil)
+        #expect(ByteSize.parse("G") == nil)
+        #expect(ByteSize.text(2 << 30) == "2GiB")
+        #expect(ByteSize.text(3 << 29) == "1.5GiB")
+        #expect(ByteSize.text(1000) == "1000 B")
+        let fromFile = try Self.loader(["/c.json": #"{"kv_memory": "1GiB", "kv_cache_type": "f32", "max_batch_tokens": 256}"#])
+            .load(arguments: ["--config", "/c.json"], environment: [:]).configuration
+        #expect(fromFile.kvMemoryBytes == 1 << 30)
+        #expect(fromFile.kvCacheType == "f32")
+        #expect(fromFile.maxBatchTokens == 256)
+        let numeric = try Self.loader(["/c.json": #"{"kv_memory": 1048576}"#])
+            .load(arguments: ["--config", "/c.json"], environment: [:]).configuration
+        #expect(numeric.kvMemoryBytes == 1 << 20)
+        let layered = try Self.loader([:]).load(arguments: ["--max-running-sessions", "4"],
+                                                environment: ["ENTROPYINFER_KV_MEMORY": "768MiB"]).configuration
+        #expect(layered.kvMemoryBytes == 768 << 20)
+        #expect(layered.maxRunningSessions == 4)
+        #expect(throws: ConfigurationError("option --kv-memory: expected bytes 0 B…1TiB (e.g. 2GiB, 512MiB), got '2 parsecs'")) {
+            try Self.loader([:]).load(arguments: ["--kv-memory", "2 parsecs"], environment: [:])
+        }
+    }
+
     @Test func configFileFromTheEnvironment() throws {
         let result = try Self.loader(["/c.json": #"{"log_level": "debug", "keep_alive_seconds": 2.5}"#]).load(
             arguments: [], environment: ["ENTROPYINFER_CONFIG": "/c.json"])

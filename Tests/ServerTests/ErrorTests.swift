@@ -105,9 +105,6 @@ struct ErrorTests {
     @Test func unimplementedFeaturesAreRefusedByName() {
         let harness = Harness()
         let cases: [(String, String)] = [
-            (#", "tools": [{"type": "function", "function": {"name": "f"}}]"#, "tools"),
-            (#", "tool_choice": "required""#, "tool_choice"),
-            (#", "tool_choice": {"type": "function", "function": {"name": "f"}}"#, "tool_choice"),
             (#", "functions": [{"name": "f"}]"#, "functions"),
             (#", "function_call": {"name": "f"}"#, "function_call"),
             (#", "audio": {"voice": "alloy", "format": "wav"}"#, "audio"),

@@ -132,6 +132,8 @@ struct LoadTestStatisticsTests {
         #expect(ours.requestCount == 3 && ours.succeededCount == 2 && ours.failures == ["HTTP 503": 1])
         #expect(ours.wallSeconds == 2)
         #expect(ours.generatedTokens == 8 && ours.tokensPerSecond == 4 && ours.requestsPerSecond == 1)
+        // Streams run 3 gaps in 0.6 s and 3 in 0.3 s: 6 / 0.9 per stream-second, times 2 clients.
+        #expect(abs(ours.decodeTokensPerSecond - 2 * 6 / 0.9) < 1e-9)
         #expect(ours.mismatchedLengthCount == 0)
         // TTFT 500 and 1000 ms; ITL gaps 100, 200, 300, 100, 100, 100 ms; E2E 1200 and 1500 ms.
         #expect(ours.timeToFirstToken.p50.map { abs($0 - 500) < 1e-6 } == true)
@@ -163,7 +165,7 @@ struct LoadTestStatisticsTests {
         let report = try Self.report()
         #expect(report.ratios.count == 1 && report.ratios[0].ratio == 2)
         let markdown = report.markdown
-        #expect(markdown.contains("| entropyinfer | 2 | 2/3 | HTTP 503 ×1 | 4.0 | 1.00 | 500.0 | 1000.0 | 1000.0 | 100.0 |"))
+        #expect(markdown.contains("| entropyinfer | 2 | 2/3 | HTTP 503 ×1 | 4.0 | 13.3 | 1.00 | 500.0 | 1000.0 | 1000.0 | 100.0 |"))
         #expect(markdown.contains("| 2 | 4.0 | 2.0 | 2.00 |"))
         #expect(markdown.contains("nearest-rank"))
         #expect(markdown.contains("queue full"))
@@ -173,6 +175,7 @@ struct LoadTestStatisticsTests {
         #expect(first["type"] == "level" && first["clients"] == 2 && first["failures"]?["HTTP 503"] == 1)
         #expect(first["ttft_ms"]?["p50"]?.doubleValue.map { abs($0 - 500) < 1e-6 } == true)
         #expect(first["percentiles"] == "nearest-rank")
+        #expect(first["decode_tokens_per_s"]?.doubleValue.map { abs($0 - 2 * 6 / 0.9) < 1e-9 } == true)
         let ratio = try JSONValue.parse(lines[2])
         #expect(ratio["type"] == "ratio" && ratio["ratio"] == 2.0)
     }

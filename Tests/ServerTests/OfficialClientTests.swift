@@ -20,9 +20,12 @@ struct OfficialClientTests {
         options.apiKeys = [Self.apiKey]
         options.pollInterval = 0.05
         options.requestLog = false
-        let service = FakeGenerationService(contextLength: 512) { request in
-            // Long answers when asked to ignore EOS, so disconnect and queue tests have something to cancel.
-            request.ignoreEOS ? FakeScript(reply: String(repeating: "long ", count: 400), tokenDelay: 0.005) : FakeScript()
+        let tokenizer = FakeTokenizer(addBOS: false)
+        let service = FakeGenerationService(contextLength: 2048) { request in
+            // Long answers when asked to ignore EOS, so disconnect and queue tests have something to cancel;
+            // a tool call when the request offers tools.
+            request.ignoreEOS ? FakeScript(reply: String(repeating: "long ", count: 400), tokenDelay: 0.005)
+                : FakeScript.toolCaller(request, tokenizer: tokenizer, arguments: #"{"city": "Paris", "days": 2}"#)
         }
         var transport = LiveServer.transportOptions
         transport.maxBodyBytes = 16 * 1024 * 1024

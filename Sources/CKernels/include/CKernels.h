@@ -17,9 +17,15 @@ typedef enum {
 
 /// The best level this CPU and OS support (CPUID + XGETBV).
 ei_isa ei_cpu_best_isa(void);
-/// The level kernels use now; defaults to ei_cpu_best_isa(). Lowering it is for tests/benchmarks.
+/// The level kernels on this thread use now: ei_cpu_best_isa() unless this thread lowered it.
 ei_isa ei_active_isa(void);
+/// Lowers (or restores) the level for the calling thread only, and for the ThreadPool jobs it
+/// submits; other threads are unaffected (tests run in parallel). For tests and benchmarks.
 void ei_set_active_isa(ei_isa isa);
+/// This thread's override as an int (-1: none), and setting it back (-1 clears it); ThreadPool
+/// carries a submitter's override to the workers of each job.
+int ei_thread_isa_override(void);
+void ei_set_thread_isa_override(int isa);
 /// Human-readable CPU feature list, e.g. "avx2 fma f16c avx512f avx512bw avx512vnni".
 const char *ei_cpu_features(void);
 

@@ -65,15 +65,19 @@ ei_activation_layout ei_activation_layout_for(uint32_t ggml_type, size_t column_
 
 /// Quantizes fp32 rows [row_begin, row_end) of `input` ((rows, column_count) fp32, row-major) into
 /// `activations` ((rows, layout.row_bytes) bytes, 64-byte aligned) for `ggml_type` weights.
+/// `terms` 2: x ≈ d·q1 + d/256·q2 (about 15 bits); 1: x ≈ d·q1 as llama.cpp's Q8 activations
+/// (the residuals q2 are stored as zeros, so every kernel's arithmetic stays the same).
 void ei_quantize_activation_rows(ei_isa isa, uint32_t ggml_type, const float *input, size_t column_count,
-                                 size_t row_begin, size_t row_end, void *activations);
+                                 size_t row_begin, size_t row_end, void *activations, int terms);
 
 /// output[m * row_count + n] = Σ_k input[m][k] · W[n][k] for m < input_row_count and n in the rows of
-/// groups [group_begin, group_end). `activations` comes from ei_quantize_activation_rows (ignored
-/// for float types, which read `input`). Groups are independent: callers split them over threads.
+/// groups [group_begin, group_end). `activations` comes from ei_quantize_activation_rows with
+/// `activation_terms` terms (ignored for float types, which read `input`); with 1 term the AVX2
+/// kernels skip the products of the zero residuals, bit-identical to computing them. Groups are
+/// independent: callers split them over threads.
 void ei_matmul_groups(ei_isa isa, uint32_t ggml_type, const void *packed, size_t row_count, size_t column_count,
                       const void *activations, const float *input, size_t input_row_count, float *output,
-                      size_t group_begin, size_t group_end);
+                      size_t group_begin, size_t group_end, int activation_terms);
 
 /// fp32 <-> IEEE half rows (round to nearest even; NaN stays NaN, quieted). F16C / AVX-512 paths
 /// are bit-identical to the portable one.

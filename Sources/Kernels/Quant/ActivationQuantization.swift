@@ -6,13 +6,13 @@ public enum ActivationQuantization {
     /// Quantizes (rowCount, columnCount) fp32 rows for `type` weights at `isa` and decodes the
     /// result; nil for float weight types (no quantization).
     public static func quantize(type: GGMLType, input: UnsafePointer<Float>, rowCount: Int, columnCount: Int,
-                                isa: KernelISA) -> [MatMulReference.QuantizedRow]? {
+                                isa: KernelISA, precision: ActivationPrecision = .high) -> [MatMulReference.QuantizedRow]? {
         guard let blockSize = MatMulReference.activationBlockSize(for: type) else { return nil }
         let layout = ei_activation_layout_for(type.rawValue, columnCount)
         guard layout.row_bytes > 0 else { return nil }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: rowCount * layout.row_bytes, alignment: 64)
         defer { buffer.deallocate() }
-        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer)
+        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer, precision.terms)
         return (0..<rowCount).map { row in
             let base = buffer + row * layout.row_bytes
             let quants = (0..<columnCount).map {
@@ -30,12 +30,13 @@ public enum ActivationQuantization {
 
     /// The block sums the C quantizer stored for one row: 32-blocks: S = 256·Σq1 + Σq2 per block;
     /// K-quants: Σq1 per 32, Σq2 per 32, Σq1 per 16, Σq2 per 16 (per superblock, concatenated).
-    public static func storedSums(type: GGMLType, input: UnsafePointer<Float>, columnCount: Int, isa: KernelISA) -> [Int] {
+    public static func storedSums(type: GGMLType, input: UnsafePointer<Float>, columnCount: Int, isa: KernelISA,
+                                  precision: ActivationPrecision = .high) -> [Int] {
         let layout = ei_activation_layout_for(type.rawValue, columnCount)
         guard layout.row_bytes > 0 else { return [] }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.row_bytes, alignment: 64)
         defer { buffer.deallocate() }
-        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer)
+        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer, precision.terms)
         if layout.sum16_offset == 0 {
             return (0..<columnCount / 32).map { Int(buffer.loadUnaligned(fromByteOffset: $0 * layout.block_bytes + layout.sum_offset, as: Int32.self)) }
         }

@@ -14,7 +14,8 @@ public enum KernelISA: Int, Sendable, CaseIterable, CustomStringConvertible {
     /// The best level this CPU and OS support.
     public static var best: KernelISA { KernelISA(ei_cpu_best_isa()) }
 
-    /// The level kernels use by default: `best` unless lowered (tests, benchmarks).
+    /// The level kernels use on this thread (and in the ThreadPool jobs it submits): `best` unless
+    /// this thread lowered it (tests, benchmarks). Other threads are unaffected.
     public static var active: KernelISA {
         get { KernelISA(ei_active_isa()) }
         set { ei_set_active_isa(newValue.cValue) }

@@ -51,8 +51,10 @@ public enum MatMulReference {
     public static let smallestBlockMax: Float = 0x1p-100
 
     /// Per block: amax = max|x|; if amax < 2^-100 all zero; else d = amax / 127, id = 1 / d,
-    /// q1 = rne(x · id), r = x - d · q1, q2 = clamp(rne(r · (256 · id)), ±127) (rne: round to nearest even).
-    public static func quantize(_ x: UnsafePointer<Float>, count: Int, blockSize: Int) -> QuantizedRow {
+    /// q1 = rne(x · id), r = x - d · q1, q2 = clamp(rne(r · (256 · id)), ±127) (rne: round to nearest even);
+    /// at `.int8` precision q2 = 0.
+    public static func quantize(_ x: UnsafePointer<Float>, count: Int, blockSize: Int,
+                                precision: ActivationPrecision = .high) -> QuantizedRow {
         var row = QuantizedRow(quants: [Int8](repeating: 0, count: count), residuals: [Int8](repeating: 0, count: count),
                                scales: [], blockSize: blockSize)
         for block in 0..<count / blockSize {
@@ -70,7 +72,7 @@ public enum MatMulReference {
                 let residual = x[i] - d * first
                 let second = (residual * inverse256).rounded(.toNearestOrEven)
                 row.quants[i] = Int8(first)
-                row.residuals[i] = Int8(max(-127, min(127, second)))
+                row.residuals[i] = precision == .high ? Int8(max(-127, min(127, second))) : 0
             }
             row.scales.append(d)
         }
@@ -79,10 +81,11 @@ public enum MatMulReference {
 
     /// The kernels' arithmetic: `output[m·N + n]` for (N = rowCount, K = columnCount) GGUF weights.
     public static func exact(type: GGMLType, weights: UnsafeRawPointer, rowCount: Int, columnCount: Int,
-                             input: UnsafePointer<Float>, inputRowCount: Int, output: UnsafeMutablePointer<Float>) {
+                             input: UnsafePointer<Float>, inputRowCount: Int, output: UnsafeMutablePointer<Float>,
+                             precision: ActivationPrecision = .high) {
         let rowBytes = type.byteCount(elements: columnCount)!
         let activations: [QuantizedRow] = activationBlockSize(for: type).map { blockSize in
-            (0..<inputRowCount).map { quantize(input + $0 * columnCount, count: columnCount, blockSize: blockSize) }
+            (0..<inputRowCount).map { quantize(input + $0 * columnCount, count: columnCount, blockSize: blockSize, precision: precision) }
         } ?? []
         var dequantized = [Float](repeating: 0, count: columnCount)
         for n in 0..<rowCount {
@@ -122,11 +125,11 @@ public enum MatMulReference {
     /// How far the quantized result of output (m, n) may lie from `dequantized`: activation rounding
     /// (|x - (d·q1 + d/256·q2)| ≤ d/512 per element, up to clamping) plus float rounding slack.
     public static func activationErrorBound(type: GGMLType, weights: UnsafeRawPointer, columnCount: Int, row n: Int,
-                                            input x: UnsafePointer<Float>) -> Float {
+                                            input x: UnsafePointer<Float>, precision: ActivationPrecision = .high) -> Float {
         let rowBytes = type.byteCount(elements: columnCount)!
         var w = [Float](repeating: 0, count: columnCount)
         w.withUnsafeMutableBufferPointer { Dequantize.row(type, from: weights + n * rowBytes, into: $0.baseAddress!, count: columnCount) }
-        let quantized = activationBlockSize(for: type).map { quantize(x, count: columnCount, blockSize: $0) }
+        let quantized = activationBlockSize(for: type).map { quantize(x, count: columnCount, blockSize: $0, precision: precision) }
         var rounding: Double = 0, magnitude: Double = 0
         for k in 0..<columnCount {
             magnitude += Double(abs(w[k])) * Double(abs(x[k]))

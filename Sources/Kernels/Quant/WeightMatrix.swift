@@ -47,24 +47,30 @@ public final class WeightMatrix: @unchecked Sendable {
     public let columnCount: Int
     /// Bytes of the packed weights this matrix owns.
     public let packedByteCount: Int
+    /// How inputs are rounded for the integer kernels (ignored by float weight types).
+    public let activationPrecision: ActivationPrecision
 
     private let packed: UnsafeMutableRawPointer   // (groupCount, group bytes), 64-byte aligned
     /// Packed groups of 16 output rows.
     let groupCount: Int
 
     /// Packs `rowCount` GGUF rows of `columnCount` elements from `data` (read only during init).
-    public convenience init(type: GGMLType, rowCount: Int, columnCount: Int, data: UnsafeRawPointer) throws {
-        try self.init(type: type, rowCount: rowCount, columnCount: columnCount, data: data, pool: nil)
+    public convenience init(type: GGMLType, rowCount: Int, columnCount: Int, data: UnsafeRawPointer,
+                            activationPrecision: ActivationPrecision = .high) throws {
+        try self.init(type: type, rowCount: rowCount, columnCount: columnCount, data: data, pool: nil,
+                      activationPrecision: activationPrecision)
     }
 
     /// The same, packing groups in parallel on `pool`.
-    public init(type: GGMLType, rowCount: Int, columnCount: Int, data: UnsafeRawPointer, pool: ThreadPool?) throws {
+    public init(type: GGMLType, rowCount: Int, columnCount: Int, data: UnsafeRawPointer, pool: ThreadPool?,
+                activationPrecision: ActivationPrecision = .high) throws {
         guard Self.supportedTypes.contains(type) else { throw WeightMatrixError.unsupportedType(type) }
         let byteCount = ei_packed_weight_bytes(type.rawValue, rowCount, columnCount)
         guard rowCount > 0, columnCount > 0, byteCount > 0 else {
             throw WeightMatrixError.badShape(type: type, rowCount: rowCount, columnCount: columnCount)
         }
         self.type = type
+        self.activationPrecision = activationPrecision
         self.rowCount = rowCount
         self.columnCount = columnCount
         self.packedByteCount = byteCount
@@ -111,7 +117,8 @@ public final class WeightMatrix: @unchecked Sendable {
         var activations: UnsafeRawPointer? = nil
         if rowBytes > 0 {
             let buffer = scratch.bytes(inputRowCount * rowBytes)
-            Self.quantize(type: type, input: input, rowCount: inputRowCount, columnCount: columnCount, into: buffer, pool: pool, isa: isa)
+            Self.quantize(type: type, input: input, rowCount: inputRowCount, columnCount: columnCount, into: buffer, pool: pool,
+                          isa: isa, precision: activationPrecision)
             activations = UnsafeRawPointer(buffer)
         }
         pool.parallelRanges(groupCount, tasksPerThread: inputRowCount == 1 ? 4 : 1) { groups in
@@ -121,12 +128,13 @@ public final class WeightMatrix: @unchecked Sendable {
 
     /// Quantizes (rowCount, columnCount) fp32 rows for `type`'s family into `buffer`.
     static func quantize(type: GGMLType, input: UnsafePointer<Float>, rowCount: Int, columnCount: Int,
-                         into buffer: UnsafeMutableRawPointer, pool: ThreadPool, isa: KernelISA) {
+                         into buffer: UnsafeMutableRawPointer, pool: ThreadPool, isa: KernelISA, precision: ActivationPrecision) {
         if rowCount < 4 || pool.threadCount == 1 {
-            ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer)
+            ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer, precision.terms)
         } else {
             pool.parallelRanges(rowCount) { rows in
-                ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, rows.lowerBound, rows.upperBound, buffer)
+                ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, rows.lowerBound, rows.upperBound, buffer,
+                                            precision.terms)
             }
         }
     }
@@ -135,6 +143,6 @@ public final class WeightMatrix: @unchecked Sendable {
     func multiplyGroups(input: UnsafePointer<Float>, rowCount inputRowCount: Int, activations: UnsafeRawPointer?,
                         output: UnsafeMutablePointer<Float>, groups: Range<Int>, isa: KernelISA) {
         ei_matmul_groups(isa.cValue, type.rawValue, packed, rowCount, columnCount, activations, input, inputRowCount, output,
-                         groups.lowerBound, groups.upperBound)
+                         groups.lowerBound, groups.upperBound, activationPrecision.terms)
     }
 }

@@ -13,12 +13,17 @@ public final class WeightMatrixSet: @unchecked Sendable {
     /// A representative type per activation family present (32-blocks, K-quants), nil if absent.
     private let blockFamilyType: GGMLType?
     private let superblockFamilyType: GGMLType?
+    private let activationPrecision: ActivationPrecision
 
     public init(_ matrices: [WeightMatrix]) throws {
         guard let first = matrices.first else { throw WeightMatrixError.emptySet }
         for matrix in matrices where matrix.columnCount != first.columnCount {
             throw WeightMatrixError.columnCountMismatch(first.columnCount, matrix.columnCount)
         }
+        // One quantized input serves every matrix, so they must round it the same way.
+        precondition(matrices.allSatisfy { $0.activationPrecision == first.activationPrecision },
+                     "matrices of a set share their activation precision")
+        activationPrecision = first.activationPrecision
         self.matrices = matrices
         columnCount = first.columnCount
         var starts = [0]
@@ -42,11 +47,12 @@ public final class WeightMatrixSet: @unchecked Sendable {
         let blockBytes = rowCount * (blockLayout?.row_bytes ?? 0)
         let buffer = scratch.bytes(blockBytes + rowCount * (superblockLayout?.row_bytes ?? 0))
         if let type = blockFamilyType {
-            WeightMatrix.quantize(type: type, input: input, rowCount: rowCount, columnCount: columnCount, into: buffer, pool: pool, isa: isa)
+            WeightMatrix.quantize(type: type, input: input, rowCount: rowCount, columnCount: columnCount, into: buffer, pool: pool, isa: isa,
+                                  precision: activationPrecision)
         }
         if let type = superblockFamilyType {
             WeightMatrix.quantize(type: type, input: input, rowCount: rowCount, columnCount: columnCount, into: buffer + blockBytes,
-                                  pool: pool, isa: isa)
+                                  pool: pool, isa: isa, precision: activationPrecision)
         }
         let blockRows = UnsafeRawPointer(buffer), superblockRows = UnsafeRawPointer(buffer + blockBytes)
         let total = groupStarts.last!

@@ -94,6 +94,12 @@ public struct Configuration: Sendable {
     public var keepAliveSeconds: Double { number("keep_alive_seconds") ?? 15 }
     public var shutdownTimeoutSeconds: Double { number("shutdown_timeout_seconds") ?? 30 }
     public var requestLog: Bool { boolean("request_log") ?? true }
+    /// 0: sized for four full-context sessions (at most 8 GiB).
+    public var kvMemoryBytes: Int { integer("kv_memory") ?? 0 }
+    public var kvCacheType: String { string("kv_cache_type") ?? "f16" }
+    public var activationPrecision: String { string("activation_precision") ?? "high" }
+    public var maxBatchTokens: Int { integer("max_batch_tokens") ?? 512 }
+    public var maxRunningSessions: Int { integer("max_running_sessions") ?? 16 }
     public var attentionPolicy: String { string("attention_policy") ?? "entropy" }
     public var attentionMinPromptTokens: Int { integer("attention_min_prompt_tokens") ?? 8192 }
     public var logLevel: LogLevel { string("log_level").flatMap(LogLevel.init(rawValue:)) ?? .info }
@@ -103,5 +109,6 @@ public struct Configuration: Sendable {
         "host", "port", "model", "aliases", "api_key", "api_key_file", "threads", "context_length", "max_queue",
         "max_body_bytes", "connection_limit", "connection_timeout_seconds", "keep_alive_seconds",
         "shutdown_timeout_seconds", "request_log", "log_level", "attention_policy", "attention_min_prompt_tokens",
+        "kv_memory", "kv_cache_type", "max_batch_tokens", "max_running_sessions", "activation_precision",
     ]
 }

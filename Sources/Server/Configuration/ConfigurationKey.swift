@@ -43,6 +43,9 @@ public struct ConfigurationKey: Sendable {
         /// the flag repeated on the command line.
         case stringList
         case choice([String])
+        /// A size in bytes: a number of bytes, or a number with a binary unit (`512MiB`, `2G`,
+        /// `1.5GiB`; K, M, G and T are powers of 1024 with or without `i`/`B`). Stored as bytes.
+        case byteSize(ClosedRange<Int>)
     }
 
     /// The JSON key, e.g. `context_length`.
@@ -77,6 +80,7 @@ public struct ConfigurationKey: Sendable {
         case .boolean: return ""
         case .stringList: return "NAME"
         case .choice(let choices): return choices.joined(separator: "|")
+        case .byteSize: return "BYTES"
         }
     }
 
@@ -89,6 +93,8 @@ public struct ConfigurationKey: Sendable {
         case .boolean: return "boolean"
         case .stringList: return "list of strings"
         case .choice(let choices): return "one of " + choices.joined(separator: ", ")
+        case .byteSize(let range):
+            return "bytes \(ByteSize.text(range.lowerBound))…\(ByteSize.text(range.upperBound)) (e.g. 2GiB, 512MiB)"
         }
     }
 }

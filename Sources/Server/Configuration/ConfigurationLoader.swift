@@ -191,6 +191,9 @@ public struct ConfigurationLoader: Sendable {
         case .choice(let choices):
             guard choices.contains(trimmed.lowercased()) else { throw invalid() }
             return .string(trimmed.lowercased())
+        case .byteSize(let range):
+            guard let bytes = ByteSize.parse(trimmed), range.contains(bytes) else { throw invalid() }
+            return .integer(bytes)
         }
     }
 
@@ -233,6 +236,11 @@ public struct ConfigurationLoader: Sendable {
         case .choice(let choices):
             guard let text = value.stringValue, choices.contains(text) else { throw invalid() }
             return .string(text)
+        case .byteSize(let range):
+            guard let bytes = value.intValue ?? value.stringValue.flatMap(ByteSize.parse), range.contains(bytes) else {
+                throw invalid()
+            }
+            return .integer(bytes)
         }
     }
 

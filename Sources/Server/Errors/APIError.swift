@@ -64,6 +64,20 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension APIError {
+    /// Runs request validation that throws `JSONFieldError`s (a field's type or presence) and
+    /// `APIError`s; the former become 400s naming the field, anything else an internal error.
+    static func validating<Result>(_ body: () throws -> Result) throws(APIError) -> Result {
+        do {
+            return try body()
+        } catch let error as JSONFieldError {
+            throw .field(error)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw .internalError("\(error)")
+        }
+    }
+
     public static func invalidJSON(_ error: JSONParseError) -> APIError {
         APIError(status: 400, message: "The request body is not valid JSON: \(error.description).", code: Code.invalidJSON)
     }

@@ -5,33 +5,30 @@ import Tokenization
 ///
 /// Roles are system, developer (rendered as system, as OpenAI's newer clients send it), user,
 /// assistant and tool. `content` is a string or an array of text parts, joined with "\n";
-/// assistant messages may have `content: null` (e.g. with `tool_calls`). `name`, `tool_calls` and
-/// `tool_call_id` are passed through to the template unchanged.
+/// assistant messages may have `content: null` (e.g. with `tool_calls`). `name` is passed through.
+/// Assistant `tool_calls` are checked (an `id`, a function `name`, `arguments` a JSON object
+/// text) and reach the template with `arguments` parsed into an object, as transformers expects;
+/// a `tool` message needs a `tool_call_id` naming a call of an earlier assistant message.
 enum ChatMessages {
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 
     static func templateValues(_ fields: JSONFields) throws(APIError) -> [TemplateValue] {
-        do {
+        try APIError.validating {
             let messages = try fields.requiredArray("messages")
             guard !messages.isEmpty else {
                 throw APIError.invalidValue("messages", "Invalid value for 'messages': the conversation is empty; send at least one message.")
             }
             var values: [TemplateValue] = []
             values.reserveCapacity(messages.count)
+            var callIDs: Set<String> = []
             for index in messages.indices {
-                values.append(try message(fields.element("messages", index, of: messages)))
+                values.append(try message(fields.element("messages", index, of: messages), callIDs: &callIDs))
             }
             return values
-        } catch let error as JSONFieldError {
-            throw .field(error)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw .internalError("\(error)")
         }
     }
 
-    private static func message(_ message: JSONFields) throws -> TemplateValue {
+    private static func message(_ message: JSONFields, callIDs: inout Set<String>) throws -> TemplateValue {
         let role = try message.requiredString("role")
         guard roles.contains(role) else {
             throw APIError.invalidValue(message.name("role"),
@@ -47,16 +44,59 @@ enum ChatMessages {
             throw JSONFieldError.missing(message.name("content"))
         }
         entries.append(("content", content))
-        for key in ["name", "tool_call_id"] {
-            if let value = try message.string(key) { entries.append((key, .string(value))) }
-        }
-        if let toolCalls = message.value("tool_calls") {
-            guard case .array = toolCalls else {
-                throw JSONFieldError.invalidType(message.name("tool_calls"), expected: "an array", got: toolCalls)
+        if let name = try message.string("name") { entries.append(("name", .string(name))) }
+        if role == "tool" {
+            let id = try message.requiredString("tool_call_id")
+            guard callIDs.contains(id) else {
+                throw APIError.invalidValue(message.name("tool_call_id"),
+                                            "Invalid value for '\(message.name("tool_call_id"))': '\(id)' matches no 'tool_calls' id of an earlier assistant message; a tool result answers a call.")
             }
-            entries.append(("tool_calls", templateValue(toolCalls)))
+            entries.append(("tool_call_id", .string(id)))
+        }
+        if let toolCalls = try message.array("tool_calls") {
+            guard role == "assistant" else {
+                throw APIError.invalidValue(message.name("tool_calls"),
+                                            "Invalid value for '\(message.name("tool_calls"))': only assistant messages carry tool calls.")
+            }
+            var calls: [TemplateValue] = []
+            for index in toolCalls.indices {
+                let call = try toolCall(message.element("tool_calls", index, of: toolCalls))
+                callIDs.insert(call.id)
+                calls.append(call.value)
+            }
+            if !calls.isEmpty { entries.append(("tool_calls", .array(calls))) }
         }
         return .object(entries)
+    }
+
+    /// `{"id", "type": "function", "function": {"name", "arguments"}}` with `arguments` a JSON
+    /// object as text (OpenAI's form) or as an object; the template gets the object.
+    private static func toolCall(_ call: JSONFields) throws -> (id: String, value: TemplateValue) {
+        let id = try call.requiredString("id")
+        if let type = try call.string("type"), type != "function" {
+            throw APIError.invalidValue(call.name("type"), "Invalid value for '\(call.name("type"))': '\(type)'; use 'function'.")
+        }
+        guard let function = try call.fields("function") else { throw JSONFieldError.missing(call.name("function")) }
+        let name = try function.requiredString("name")
+        let arguments = try function.required("arguments")
+        let parsed: JSONValue
+        switch arguments {
+        case .string(let text):
+            guard let value = try? JSONValue.parse(text), case .object = value else {
+                throw APIError.invalidValue(function.name("arguments"),
+                                            "Invalid value for '\(function.name("arguments"))': the arguments must be a JSON object encoded as a string, like \"{\\\"city\\\": \\\"Paris\\\"}\".")
+            }
+            parsed = value
+        case .object:
+            parsed = arguments
+        default:
+            throw JSONFieldError.invalidType(function.name("arguments"), expected: "a string of JSON", got: arguments)
+        }
+        let value: TemplateValue = .object([
+            ("id", .string(id)), ("type", "function"),
+            ("function", .object([("name", .string(name)), ("arguments", templateValue(parsed))])),
+        ])
+        return (id, value)
     }
 
     /// A string, or an array of `{"type": "text", "text": …}` parts joined with "\n".

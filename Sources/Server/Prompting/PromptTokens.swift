@@ -6,12 +6,12 @@ import Tokenization
 /// submitted (so a streaming request still gets a plain 400).
 public enum PromptTokens {
     /// Renders the conversation with the model's template and tokenizes it (`ChatPrompt`).
-    public static func chat(messages: [TemplateValue], service: any GenerationService,
+    public static func chat(messages: [TemplateValue], tools: [TemplateValue]? = nil, service: any GenerationService,
                             renderer: any ChatPromptRenderer) throws(APIError) -> [Int32] {
         let tokenizer = service.tokenizer
         let text: String
         do {
-            text = try renderer.render(messages: messages, variables: ChatPrompt.variables(for: tokenizer), service: service)
+            text = try renderer.render(messages: messages, tools: tools, variables: ChatPrompt.variables(for: tokenizer), service: service)
         } catch {
             throw APIError.invalidValue("messages", "The model's chat template rejected the conversation: \(error.message)")
         }

@@ -14,11 +14,16 @@ public struct ChatCompletionsRoute: Route {
         let parameters = try GenerationParameters(fields, endpoint: .chat)
         let topLogprobs = try Self.logprobsSetting(fields)
         let messages = try ChatMessages.templateValues(fields)
+        let tools = try ToolRequest(fields)
+        let toolGrammar = try ToolCallGrammar.grammar(for: tools)
+        if toolGrammar != nil, parameters.grammar != nil {
+            throw .invalidValue("tool_choice", "Invalid value for 'tool_choice': '\(tools.choice)' constrains the output to tool calls, so it cannot be combined with a JSON 'response_format' or a 'grammar'; use tool_choice 'auto' or drop the format.")
+        }
 
         let service = try context.service()
         try context.checkModel(parameters.model, service: service)
         let logitBias = try parameters.resolvedLogitBias(vocabularySize: service.tokenizer.vocabularySize)
-        let prompt = try PromptTokens.chat(messages: messages, service: service, renderer: context.renderer)
+        let prompt = try PromptTokens.chat(messages: messages, tools: tools.templateTools, service: service, renderer: context.renderer)
         try PromptTokens.checkContext(promptCount: prompt.count, maxTokens: parameters.maxTokens,
                                       contextLength: service.model.contextLength, param: "messages")
 
@@ -27,6 +32,7 @@ public struct ChatCompletionsRoute: Route {
             var engineRequest = parameters.generationRequest(id: parameters.n == 1 ? id : "\(id)-\(choice)", prompt: prompt,
                                                              choice: choice, logitBias: logitBias)
             engineRequest.logprobs = topLogprobs
+            if let toolGrammar { engineRequest.grammar = toolGrammar }
             return engineRequest
         }
         context.metrics.requestParamsN.observe(Double(parameters.n))
@@ -35,7 +41,7 @@ public struct ChatCompletionsRoute: Route {
         context.record.addTokens(prompt: prompt.count, completion: 0)
 
         let encoding = ChatCompletionEncoding(id: id, created: ResponseIdentity.unixTime(), model: context.displayName(service),
-                                              topLogprobs: topLogprobs, tokenizer: service.tokenizer)
+                                              topLogprobs: topLogprobs, tokenizer: service.tokenizer, tools: tools)
         if parameters.stream {
             let encoder = ChatStreamEncoder(encoding: encoding, choiceCount: parameters.n, includeUsage: parameters.includeUsage,
                                             promptTokenCount: prompt.count)
@@ -49,36 +55,25 @@ public struct ChatCompletionsRoute: Route {
 
     /// `logprobs: true` with `top_logprobs` k (0…20) gives k; `top_logprobs` needs `logprobs`.
     static func logprobsSetting(_ fields: JSONFields) throws(APIError) -> Int? {
-        do {
+        try APIError.validating {
             let enabled = try fields.bool("logprobs") ?? false
             let top = try fields.int("top_logprobs", .closed(0, 20))
             if top != nil && !enabled {
                 throw APIError.invalidValue("top_logprobs", "Invalid value for 'top_logprobs': it requires 'logprobs': true.")
             }
             return enabled ? (top ?? 0) : nil
-        } catch let error as JSONFieldError {
-            throw .field(error)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw .internalError("\(error)")
         }
     }
 
-    /// Features this server does not implement yet are refused by name, never ignored:
-    /// tools and function calling, audio output. (`response_format` is read by `OutputFormat`.)
+    /// Features this server does not implement are refused by name, never ignored: the
+    /// deprecated `functions`/`function_call` (use `tools`), audio output. (`response_format` is
+    /// read by `OutputFormat`, tools by `ToolRequest`.)
     static func rejectUnsupported(_ fields: JSONFields) throws(APIError) {
-        if let tools = fields.value("tools"), tools.arrayValue?.isEmpty != true {
-            throw .unsupported("tools", "Tool calling is not supported by this server yet; remove 'tools'.")
-        }
-        if let choice = fields.value("tool_choice"), choice.stringValue != "none", choice.stringValue != "auto" {
-            throw .unsupported("tool_choice", "Tool calling is not supported by this server yet; remove 'tool_choice'.")
-        }
         if let functions = fields.value("functions"), functions.arrayValue?.isEmpty != true {
-            throw .unsupported("functions", "Function calling is not supported by this server yet; remove 'functions'.")
+            throw .unsupported("functions", "The deprecated 'functions' parameter is not supported; send the functions as 'tools'.")
         }
         if let call = fields.value("function_call"), call.stringValue != "none", call.stringValue != "auto" {
-            throw .unsupported("function_call", "Function calling is not supported by this server yet; remove 'function_call'.")
+            throw .unsupported("function_call", "The deprecated 'function_call' parameter is not supported; use 'tool_choice'.")
         }
         if fields.value("audio") != nil {
             throw .unsupported("audio", "Audio output is not supported by this server; remove 'audio'.")

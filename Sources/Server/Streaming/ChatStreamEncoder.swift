@@ -6,17 +6,29 @@ import JSON
 /// `finish_reason`; after every choice, the usage chunk (`choices: []`) when asked for.
 /// `return_progress` adds llama.cpp's `prompt_progress` object: on the role chunk when it is
 /// the choice's first event, else on a chunk with `choices: []`.
+///
+/// When the request's tool calls are parsed, text goes through a `ToolCallParser` per choice:
+/// content deltas never carry call markup, each call streams as `tool_calls` deltas (the first
+/// with `index`, `id`, `type` and `function.name`, then `function.arguments` pieces), and the
+/// finish reason is `tool_calls` when calls were made. Logprobs of text that produced no delta
+/// yet ride on the next delta.
 struct ChatStreamEncoder: StreamEncoder {
     let encoding: ChatCompletionEncoding
     let includeUsage: Bool
     let promptTokenCount: Int
     private var roleSent: [Bool]
     private var usages: [GenerationUsage]
+    /// Per choice when tool calls are parsed.
+    private var parsers: [ToolCallParser]?
+    private var pendingLogprobs: [[TokenLogprob]]
 
     init(encoding: ChatCompletionEncoding, choiceCount: Int, includeUsage: Bool, promptTokenCount: Int) {
         self.encoding = encoding; self.includeUsage = includeUsage; self.promptTokenCount = promptTokenCount
         roleSent = Array(repeating: false, count: choiceCount)
         usages = Array(repeating: GenerationUsage(), count: choiceCount)
+        parsers = encoding.tools.parsesCalls
+            ? Array(repeating: ToolCallParser(parallelCalls: encoding.tools.parallelCalls), count: choiceCount) : nil
+        pendingLogprobs = Array(repeating: [], count: choiceCount)
     }
 
     mutating func encode(choice: Int, event: GenerationEvent) -> [UInt8] {
@@ -33,6 +45,11 @@ struct ChatStreamEncoder: StreamEncoder {
             break
         case .text(let text, _, let logprobs):
             frames += roleChunk(choice)
+            if parsers != nil {
+                pendingLogprobs[choice] += logprobs
+                frames += toolCallFrames(choice, parsers![choice].push(text))
+                break
+            }
             guard !text.isEmpty else { break }
             let delta: JSONValue = ["content": .string(text)]
             frames += SSE.event(encoding.chunk(
@@ -41,11 +58,40 @@ struct ChatStreamEncoder: StreamEncoder {
         case .finished(let reason, let usage):
             frames += roleChunk(choice)
             usages[choice] = usage
+            var finishReason = reason.apiValue
+            var leftLogprobs: JSONValue = .null
+            if parsers != nil {
+                frames += toolCallFrames(choice, parsers![choice].finish())
+                finishReason = ChatCompletionEncoding.finishReason(reason, madeCalls: parsers![choice].callCount > 0)
+                if !pendingLogprobs[choice].isEmpty { leftLogprobs = encoding.logprobs(pendingLogprobs[choice]) }
+            }
             frames += SSE.event(encoding.chunk(
-                choices: [encoding.choiceDelta(choice, delta: .object([:]), finishReason: reason.apiValue)],
+                choices: [encoding.choiceDelta(choice, delta: .object([:]), logprobs: leftLogprobs, finishReason: finishReason)],
                 includeUsage: includeUsage))
         case .failed:
             break
+        }
+        return frames
+    }
+
+    /// One chunk per parser event, consecutive argument pieces of a call merged.
+    private mutating func toolCallFrames(_ choice: Int, _ events: [ToolCallEvent]) -> [UInt8] {
+        var merged: [ToolCallEvent] = []
+        for event in events {
+            if case .arguments(let index, let more) = event, case .arguments(index, let text)? = merged.last {
+                merged[merged.count - 1] = .arguments(index: index, text + more)
+            } else {
+                merged.append(event)
+            }
+        }
+        var frames: [UInt8] = []
+        for event in merged {
+            let id: String? = if case .callStarted = event { ToolCallID.make() } else { nil }
+            let delta = ChatCompletionEncoding.toolCallDelta(event, id: id)
+            frames += SSE.event(encoding.chunk(
+                choices: [encoding.choiceDelta(choice, delta: delta, logprobs: encoding.logprobs(pendingLogprobs[choice]))],
+                includeUsage: includeUsage))
+            pendingLogprobs[choice].removeAll()
         }
         return frames
     }

@@ -171,3 +171,16 @@ private struct JSONTextParser {
         return code
     }
 }
+
+extension TemplateValue {
+    /// The value as transformers' `tojson` filter writes it (`json.dumps(…, ensure_ascii=False)`:
+    /// one line, `", "` and `": "` separators, keys in order), for prompt text written outside a
+    /// template in the same style.
+    public var pythonJSON: String { pythonJSONText(self) }
+}
+
+/// Outside the extension, where `Value` would name the dictionary-literal element type.
+private func pythonJSONText(_ value: TemplateValue) -> String {
+    // Every TemplateValue case is serializable, so the writer cannot fail here.
+    (try? pythonJSONDumps(Value(value))) ?? "null"
+}

@@ -44,12 +44,18 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Prefill attention policy of the pp tests: dense, reference, entropy or uniform.")
     var attention: String = "dense"
 
+    @Option(name: .long, help: "Activation precision of the quantized matrix kernels: high (two int8 terms) or int8 (one, as llama.cpp).")
+    var activationPrecision: String = "high"
+
     func run() throws {
         try reportingErrors {
             let path = try modelOptions.resolvedPath()
             let file = try GGUFFile(path: path)
             let threads = modelOptions.threadCount
-            let model = try Model(file: file, threads: ThreadPool(threadCount: threads))
+            guard let precision = ActivationPrecision(rawValue: activationPrecision) else {
+                throw ValidationError("unknown --activation-precision '\(activationPrecision)'; use high or int8")
+            }
+            let model = try Model(file: file, threads: ThreadPool(threadCount: threads), activationPrecision: precision)
             let promptLengths = try promptTokens.flatMap { $0.split(separator: ",") }.map { text -> Int in
                 guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
                     throw ValidationError("--prompt-tokens takes whole numbers, got '\(text)'")

@@ -27,6 +27,9 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(help: "Instruction-set level: portable, avx2, avx512 (default: the best this CPU has).")
     var isa: String?
 
+    @Option(help: "Activation precision of the quantized kernels: high (two int8 terms) or int8 (one).")
+    var activationPrecision = "high"
+
     @Option(help: "Minimum seconds per measurement; the best of the timed calls is reported.")
     var seconds = 0.5
 
@@ -43,6 +46,9 @@ struct KernelBenchCommand: ParsableCommand {
             }
             return level
         } ?? KernelISA.best
+        guard let precision = ActivationPrecision(rawValue: activationPrecision) else {
+            throw ValidationError("unknown --activation-precision '\(activationPrecision)'; use high or int8")
+        }
         let typeList = try parseTypes(types)
         let shapeList = try shapes.split(separator: ",").map { text -> (Int, Int) in
             let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -63,7 +69,7 @@ struct KernelBenchCommand: ParsableCommand {
                 }
                 let weights = QuantTestData.randomRows(type: type, rowCount: n, columnCount: k, seed: UInt64(n * 31 + k))
                 let matrix = try weights.withUnsafeBytes {
-                    try WeightMatrix(type: type, rowCount: n, columnCount: k, data: $0.baseAddress!)
+                    try WeightMatrix(type: type, rowCount: n, columnCount: k, data: $0.baseAddress!, activationPrecision: precision)
                 }
                 for m in rowCounts {
                     let input = QuantTestData.randomActivations(count: m * k, seed: 5)

@@ -3,6 +3,8 @@ import Attention
 import Engine
 import Foundation
 import HTTPServer
+import Kernels
+import KVMemory
 import ModelStore
 import Server
 
@@ -112,6 +114,11 @@ func makeGenerationService(configuration: Configuration, logger: Logger) throws 
     engine.contextLength = configuration.contextLength > 0 ? configuration.contextLength : nil
     engine.maxQueuedRequests = configuration.maxQueue
     engine.aliases = configuration.aliases
+    engine.kvMemoryBytes = configuration.kvMemoryBytes > 0 ? configuration.kvMemoryBytes : nil
+    engine.kvDataType = KVDataType(rawValue: configuration.kvCacheType) ?? .f16
+    engine.activationPrecision = ActivationPrecision(rawValue: configuration.activationPrecision) ?? .high
+    engine.scheduler.maxBatchTokens = configuration.maxBatchTokens
+    engine.scheduler.maxRunningSessions = configuration.maxRunningSessions
     var attention = try AttentionPolicy.named(configuration.attentionPolicy)
     attention.minimumPromptTokens = configuration.attentionMinPromptTokens
     engine.defaultAttention = attention

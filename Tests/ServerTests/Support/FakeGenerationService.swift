@@ -21,6 +21,23 @@ struct FakeScript: Sendable {
     var cachedTokens = 0
 }
 
+extension FakeScript {
+    /// Acts like a model that calls tools: when the prompt (rendered by `SimpleChatRenderer`)
+    /// lists tools and its last message is not a tool result, the reply calls the first tool in
+    /// Qwen2.5's syntax with `arguments` (JSON object text); after a tool result it answers in
+    /// words; without tools it answers `FakeScript()`'s default.
+    static func toolCaller(_ request: GenerationRequest, tokenizer: any Tokenizer, arguments: String = "{}") -> FakeScript {
+        let prompt = tokenizer.decode(request.prompt)
+        guard prompt.hasPrefix("<|im_start|>tools\n"), let nameStart = prompt.range(of: "\"name\": \"")?.upperBound,
+              let nameEnd = prompt[nameStart...].firstIndex(of: "\"") else { return FakeScript() }
+        let turns = prompt.components(separatedBy: "<|im_start|>")
+        if turns.count >= 3, turns[turns.count - 2].hasPrefix("tool\n") {
+            return FakeScript(reply: "The tool answered.")
+        }
+        return FakeScript(reply: "<tool_call>\n{\"name\": \"\(prompt[nameStart..<nameEnd])\", \"arguments\": \(arguments)}\n</tool_call>")
+    }
+}
+
 /// A scripted `GenerationService`: deterministic text, logprobs, errors and delays on demand,
 /// a bounded number of live requests (`queueCapacity`, then `.queueFull`), and a record of what
 /// was submitted and cancelled. Generation runs on its own thread per request, as the real
@@ -28,7 +45,7 @@ struct FakeScript: Sendable {
 final class FakeGenerationService: GenerationService, @unchecked Sendable {
     let model: ModelDescription
     let tokenizer: any Tokenizer
-    var chatTemplate: ChatTemplate? { nil }
+    let chatTemplate: ChatTemplate?
 
     private let lock = NSLock()
     private var ready = true
@@ -40,8 +57,9 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
     private var textEmitTimes: [Double] = []
     let queueCapacity: Int
 
-    init(contextLength: Int = 256, addBOS: Bool = false, queueCapacity: Int = 64,
+    init(contextLength: Int = 256, addBOS: Bool = false, queueCapacity: Int = 64, chatTemplate: ChatTemplate? = nil,
          script: @escaping @Sendable (GenerationRequest) -> FakeScript = { _ in FakeScript() }) {
+        self.chatTemplate = chatTemplate
         model = ModelDescription(id: "fake-model", path: "/models/fake-model.gguf", architecture: "llama",
                                  parameterCount: 1_234_567, quantization: "Q8_0", contextLength: contextLength,
                                  vocabularySize: 261, fileBytes: 4096)
