@@ -6,6 +6,12 @@ import PackageDescription
 /// Hot numeric modules trade Swift's overflow and bounds traps for speed in release builds;
 /// every such loop is covered by a test against a checked reference.
 let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// The grammar matcher's trie walk reads its automaton's tables once per trie node (hundreds of
+/// thousands per mask); release builds also drop the dynamic exclusivity checks on those class
+/// properties. Debug builds keep every check (`swift test` without -c release runs with them).
+let grammarSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 /// Modules whose unit tests reach internal types (`@testable import`) also in the release build
 /// `make test` runs; -enable-testing only keeps internal symbols visible to the test bundle.
@@ -40,7 +46,7 @@ let package = Package(
         .target(name: "Sampling", swiftSettings: hotPathSettings),
         .target(name: "ModelStore", dependencies: ["CZlib"]),
         .target(name: "JSON", dependencies: ["CJansson", "CShims"]),
-        .target(name: "Grammar", dependencies: ["JSON", "Sampling"], swiftSettings: hotPathSettings + testableInReleaseSettings),
+        .target(name: "Grammar", dependencies: ["JSON", "Sampling"], swiftSettings: grammarSettings + testableInReleaseSettings),
         .target(name: "Engine", dependencies: ["Models", "Tokenization", "Sampling", "Grammar", "KVMemory", "Attention", "Kernels"]),
         .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling", "Grammar"],
                 swiftSettings: testableInReleaseSettings),

@@ -7,7 +7,8 @@ import JSON
 ///   and no typed keyword: any JSON value. Schema `true` / `{}`: any value.
 /// - objects: `properties` in the schema's order (the grammar fixes that order; a property not
 ///   listed in `required` may be left out), `required` (a required name without a declared
-///   schema takes any value), `additionalProperties`: false, true or a schema (extra keys come
+///   schema takes what `additionalProperties` allows; with `additionalProperties: false` that
+///   is an error, as no object satisfies it), `additionalProperties`: false, true or a schema (extra keys come
 ///   after the declared ones and can never repeat a declared name). When `properties` is given
 ///   and `additionalProperties` is absent, only declared properties are generated (a valid
 ///   subset of what the schema allows); an object schema without `properties` takes any keys.
@@ -419,7 +420,15 @@ struct SchemaCompiler {
                     throw GrammarError("'required' at \(where_(path)) must list strings", keyword: "required")
                 }
                 required.insert(name)
-                if !names.contains(name) { names.append(name); valueSchemas.append(.bool(true)) }
+                guard !names.contains(name) else { continue }
+                // A required name without a declared schema takes what additionalProperties allows.
+                switch schema["additionalProperties"] {
+                case .bool(false)?:
+                    throw GrammarError("required property '\(name)' at \(where_(path)) is not in 'properties' while 'additionalProperties' is false: no object satisfies the schema", keyword: "required")
+                case nil, .bool(true)?: valueSchemas.append(.bool(true))
+                case let extra?: valueSchemas.append(extra)
+                }
+                names.append(name)
             }
         }
         // Extra properties: their value expression, or nil when none may be generated.

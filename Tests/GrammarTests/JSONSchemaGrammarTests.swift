@@ -56,6 +56,18 @@ private func expectRejects(_ grammar: Grammar, _ texts: [String], sourceLocation
         expectAccepts(anyKeys, [#"{"k":[1,{"n":null}]}"#])
     }
 
+    @Test func requiredNamesWithoutADeclaredSchema() throws {
+        let anyValue = try schemaGrammar(#"{"properties": {"a": {"type": "integer"}}, "required": ["b"]}"#)
+        expectAccepts(anyValue, [#"{"b":[1]}"#, #"{"a":1,"b":"x"}"#])
+        expectRejects(anyValue, [#"{"a":1}"#])
+        let typed = try schemaGrammar(#"{"required": ["b"], "additionalProperties": {"type": "boolean"}}"#)
+        expectAccepts(typed, [#"{"b":true}"#, #"{"b":false,"c":true}"#])
+        expectRejects(typed, [#"{"b":1}"#, #"{"b":true,"b":false}"#])
+        #expect(throws: GrammarError.self) {
+            try schemaGrammar(#"{"properties": {"a": {}}, "required": ["b"], "additionalProperties": false}"#)
+        }
+    }
+
     @Test func arraysWithItemsAndLengthBounds() throws {
         let grammar = try schemaGrammar(#"{"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 3}"#)
         expectAccepts(grammar, ["[1,2]", "[1, 2, 3]", "[ 1,2 ]"])
