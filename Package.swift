@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Models", "Tokenization", "Sampling", "KVMemory", "Attention", "Kernels"]),
         .target(name: "ModelStore", dependencies: ["CZlib"]),
         .target(name: "JSON", dependencies: ["CJansson", "CShims"]),
-        .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling"]),
+        .target(name: "Server", dependencies: ["Engine", "Attention", "KVMemory", "JSON", "Tokenization", "Sampling"]),
         .target(name: "HTTPServer", dependencies: ["Server", "CMicroHTTPD", "CShims"]),
         .target(name: "LoadGeneration", dependencies: ["JSON"]),
         .target(name: "Evaluation", dependencies: ["Engine", "Models", "Tokenization", "Sampling", "KVMemory", "Attention", "Kernels", "GGUF", "JSON"]),
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Attention", "Models", "Tokenization", "Sampling", "KVMemory", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "KVMemory", "Sampling", "Tokenization", "TestSupport", "LoadGeneration"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "GGUF", "JSON", "TestSupport"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.

@@ -3,6 +3,7 @@ import Attention
 import Engine
 import Foundation
 import HTTPServer
+import KVMemory
 import ModelStore
 import Server
 
@@ -111,10 +112,19 @@ func makeGenerationService(configuration: Configuration, logger: Logger) throws 
     engine.threadCount = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
     engine.contextLength = configuration.contextLength > 0 ? configuration.contextLength : nil
     engine.maxQueuedRequests = configuration.maxQueue
+    engine.kvMemoryBytes = configuration.kvMemoryMiB > 0 ? configuration.kvMemoryMiB << 20 : nil
     engine.aliases = configuration.aliases
     var attention = try AttentionPolicy.named(configuration.attentionPolicy)
     attention.minimumPromptTokens = configuration.attentionMinPromptTokens
     engine.defaultAttention = attention
+    do {
+        var compression = try KVCompressionPolicy.named(configuration.kvCompressionPolicy)
+        try compression.set("budget", integer: configuration.kvCompressionBudget)
+        compression.minimumPromptTokens = configuration.kvCompressionMinPromptTokens
+        engine.defaultKVCompression = try compression.validated()
+    } catch {
+        throw ValidationError("kv_compression: \(error)")
+    }
     let service = try InferenceEngine(configuration: engine)
     if configuration.contextLength > service.model.contextLength {
         throw ValidationError("context_length \(configuration.contextLength) exceeds the model's \(service.model.contextLength) tokens")
