@@ -255,7 +255,9 @@ import Testing
     /// budget once N generated queries exist, then bounded by budget + slack per head; sinks and
     /// the recent window always kept; per-head budgets sum to the layer's total.
     @Test func entropyFirstPassOutputAwarePassAndBoundedGrowth() throws {
-        let driver = try Driver(Self.policy(.entropy, budget: 24))
+        var policy = Self.policy(.entropy, budget: 24)
+        policy.prefillBudgetFactor = 2
+        let driver = try Driver(policy)
         #expect(driver.forward(200, prompt: 200))
         for layer in 0..<2 {
             let total = (0..<2).reduce(0) { $0 + driver.kv.entryCount(layer: layer, kvHead: $1) }
@@ -285,6 +287,16 @@ import Testing
         }
         #expect(rounds >= 6, "re-compressed every slack + 1 tokens (\(rounds))")
         #expect(driver.compressor.statistics.largestBytesAfterCompression > 0)
+    }
+
+    /// Without the first pass (the default), nothing happens before the output-aware round.
+    @Test func entropyWithoutFirstPassWaitsForTheGeneratedQueries() throws {
+        let driver = try Driver(Self.policy(.entropy, budget: 24))
+        #expect(!driver.forward(200, prompt: 200))
+        for _ in 0..<3 { #expect(!driver.forward(1, prompt: 200)) }
+        #expect(driver.forward(1, prompt: 200))
+        #expect(driver.compressor.statistics.firstCompressionAt == 204)
+        for layer in 0..<2 { #expect(driver.kv.largestEntryCount(layer: layer) <= 48 * 4) }
     }
 
     @Test func budgetAboveTheCacheNeverCompacts() throws {

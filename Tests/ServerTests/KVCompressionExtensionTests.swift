@@ -12,11 +12,11 @@ struct KVCompressionExtensionTests {
 
     @Test func policyAndKnobsReachTheEngine() throws {
         let harness = Harness()
-        let response = harness.post(Self.chat, Self.chatBody(#", "max_tokens": 3, "kv_compression": {"policy": "entropy", "budget": 512, "allocation": "adakv", "slack_tokens": 64, "prefill_budget_factor": 0}"#))
+        let response = harness.post(Self.chat, Self.chatBody(#", "max_tokens": 3, "kv_compression": {"policy": "entropy", "budget": 512, "allocation": "adakv", "slack_tokens": 64, "prefill_budget_factor": 8}"#))
         #expect(response.status == 200)
         let policy = try #require(harness.service.submitted.first?.kvCompression)
         #expect(policy.kind == .entropy && policy.budget == 512 && policy.allocation == .adakv && policy.slackTokens == 64
-                && policy.prefillBudgetFactor == 0)
+                && policy.prefillBudgetFactor == 8)
         let promptTokens = harness.service.submitted[0].prompt.count
         #expect(bodyJSON(response)["usage"]?["kv_compression"] == [
             "policy": "entropy", "budget": 512, "compressions": 2, "entries_evicted": 0, "kv_bytes": .int(256 * promptTokens),

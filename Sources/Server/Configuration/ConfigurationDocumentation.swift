@@ -113,7 +113,7 @@ public enum ConfigurationDocumentation {
         | `streaming` | end of prefill, then whenever a stream exceeds `budget + slack_tokens` | the first `sink_tokens` and the most recent entries (StreamingLLM) |
         | `snapkv` | once, at the end of prefill | per query head: top `budget − window_tokens` of the pooled attention of the last `window_tokens` prompt queries, plus the last `window_tokens` entries (SnapKV `update_kv`) |
         | `latent` | once, after decode step `decode_gap + 1` | as `snapkv`, scored by the last `window_tokens − decode_gap` prompt queries and the first `decode_gap` generated ones (the released EntropyInfer `compress_kv`, its window mask shifted by one as released) |
-        | `entropy` | after `decode_gap` generated tokens; for prompts over `prefill_budget_factor × budget`, first at the end of prefill to that size; then whenever a head exceeds its budget by `slack_tokens` | per KV head, scored by the last `window_tokens` queries aggregated over the query group (GQA never expanded); per-head budgets by `allocation`; sinks and the last `window_tokens` entries always |
+        | `entropy` | after `decode_gap` generated tokens, then whenever a head exceeds its budget by `slack_tokens` (with `prefill_budget_factor` > 0, first at the end of prefill to that many × budget for longer prompts) | per KV head, scored by the last `window_tokens` queries aggregated over the query group (GQA never expanded); per-head budgets by `allocation`; sinks and the last `window_tokens` entries always |
 
         `snapkv` and `latent` select per query head and expand the cache to the query heads as their
         released code does (`expand_gqa`, default true), so at the same `budget` they hold
@@ -128,7 +128,7 @@ public enum ConfigurationDocumentation {
         | `pooling` / `pooling_kernel` | `avg` / 5 | snapkv, latent, entropy | smoothing of the scores along the entries (PyTorch `avg_pool1d`/`max_pool1d`, zero padding counted) |
         | `sink_tokens` | 4 | streaming, entropy | first entries always kept |
         | `slack_tokens` | 128 | streaming, entropy | growth allowed past the budget before compressing again |
-        | `prefill_budget_factor` | 2 | entropy | first pass at the end of prefill to this × budget for longer prompts; 0: off |
+        | `prefill_budget_factor` | 0 | entropy | first pass at the end of prefill to this × budget for longer prompts (saves memory and the first `decode_gap` steps' time, but the prompt-only scores lose needles the output-aware round keeps: off by default, see docs/BENCHMARKS.md) |
         | `allocation` | `coverage` | entropy | how a layer's entries are shared between heads: `coverage` (every head retains the same share of its attention mass: concentrated, low-entropy heads need few entries), `adakv` (best normalised scores across heads), `entropy` (proportional to exp(entropy)), `uniform` |
         | `minimum_head_fraction` / `maximum_head_factor` | 0.25 / 4 | entropy | bounds of a head's budget relative to `budget` |
         | `group_reduction` | `mean` | entropy | how a KV head's query group combines scores (`mean`, `max`) |
