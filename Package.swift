@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "JSON", dependencies: ["CJansson", "CShims"]),
         .target(name: "Grammar", dependencies: ["JSON", "Sampling"], swiftSettings: grammarSettings + testableInReleaseSettings),
         .target(name: "Engine", dependencies: ["Models", "Tokenization", "Sampling", "Grammar", "KVMemory", "Attention", "Kernels"]),
-        .target(name: "Server", dependencies: ["Engine", "Attention", "JSON", "Tokenization", "Sampling", "Grammar"],
+        .target(name: "Server", dependencies: ["Engine", "Attention", "KVMemory", "JSON", "Tokenization", "Sampling", "Grammar"],
                 swiftSettings: testableInReleaseSettings),
         .target(name: "HTTPServer", dependencies: ["Server", "CMicroHTTPD", "CShims"]),
         .target(name: "LoadGeneration", dependencies: ["JSON"]),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "JSON", "Sampling", "Tokenization", "GGUF", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Attention", "Models", "Tokenization", "Sampling", "KVMemory", "Grammar", "TestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "Sampling", "Tokenization", "TestSupport", "LoadGeneration", "Grammar"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "KVMemory", "Sampling", "Tokenization", "TestSupport", "LoadGeneration", "Grammar"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "GGUF", "JSON", "TestSupport"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.

@@ -7,20 +7,29 @@ struct AttentionTile {
     let geometry: AttentionGeometry
     static let chunkBlocks = Int(EI_ATTN_CHUNK_BLOCKS)
 
-    /// Copies the rows of one KV head's query group for tokens [firstToken, firstToken+tokenCount)
-    /// into `work.queries` (token-major, then head) with their visibility limits; returns the rows.
+    /// Copies the rows of one KV head's query group (or of `heads` of it, from `firstMember` on)
+    /// for tokens [firstToken, firstToken+tokenCount) into `work.queries` (token-major, then head)
+    /// with their visibility limits; returns the rows.
     func gather(queries: AttentionQueries, kvHead: Int, firstToken: Int, tokenCount: Int,
-                into work: AttentionScratch) -> Int {
+                into work: AttentionScratch, firstMember: Int = 0, heads: Int? = nil) -> Int {
+        gather(queries: queries, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount,
+               into: work.queries, limits: work.limits, firstMember: firstMember, heads: heads)
+    }
+
+    func gather(queries: AttentionQueries, kvHead: Int, firstToken: Int, tokenCount: Int,
+                into destination: UnsafeMutablePointer<Float>, limits: UnsafeMutablePointer<Int32>,
+                firstMember: Int = 0, heads: Int? = nil) -> Int {
         let group = geometry.groupSize
+        let count = heads ?? group
         let headDim = geometry.headDim
         for token in 0..<tokenCount {
-            let source = queries.base + (firstToken + token) * queries.tokenStride + kvHead * group * headDim
-            (work.queries + token * group * headDim).update(from: source, count: group * headDim)
-            for head in 0..<group {
-                work.limits[token * group + head] = Int32(queries.firstPosition + firstToken + token)
+            let source = queries.base + (firstToken + token) * queries.tokenStride + (kvHead * group + firstMember) * headDim
+            (destination + token * count * headDim).update(from: source, count: count * headDim)
+            for head in 0..<count {
+                limits[token * count + head] = Int32(queries.firstPosition + firstToken + token)
             }
         }
-        return tokenCount * group
+        return tokenCount * count
     }
 
     func resetState(_ work: AttentionScratch, rows: Int) {
@@ -43,15 +52,17 @@ struct AttentionTile {
         }
     }
 
-    /// Normalises the state and writes it to the output rows of the group's heads.
+    /// Normalises the state and writes it to the output rows of the group's heads (or of `heads`
+    /// of them from `firstMember` on, as gathered).
     func finish(_ work: AttentionScratch, rows: Int, kvHead: Int, firstToken: Int, tokenCount: Int,
-                output: AttentionOutput) {
+                output: AttentionOutput, firstMember: Int = 0, heads: Int? = nil) {
         let group = geometry.groupSize
+        let count = heads ?? group
         let headDim = geometry.headDim
         for token in 0..<tokenCount {
-            let destination = output.base + (firstToken + token) * output.tokenStride + kvHead * group * headDim
-            ei_attention_finish(Int32(group), Int32(headDim), work.accumulator + token * group * headDim,
-                                work.rowSum + token * group, destination, headDim)
+            let destination = output.base + (firstToken + token) * output.tokenStride + (kvHead * group + firstMember) * headDim
+            ei_attention_finish(Int32(count), Int32(headDim), work.accumulator + token * count * headDim,
+                                work.rowSum + token * count, destination, headDim)
         }
     }
 }

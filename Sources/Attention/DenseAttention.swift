@@ -15,9 +15,24 @@ public final class DenseAttention: @unchecked Sendable {
     public let geometry: AttentionGeometry
     private let threads: ThreadPool
     private var scratch: [AttentionScratch]
-    /// Decode path: chunk states, (kvHeadCount, chunkCount, rows, headDim + 2).
+    /// Decode path: chunk states, (rowGroups, chunkCount, rows, headDim + 2).
     private var partials: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private var partialCapacity = 0
+    /// Decode path: gathered query rows (rowGroups, rows, headDim) and their limits.
+    private var gathered: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var gatheredLimits: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    private var gatheredCapacity = 0
+    /// The (KV head, lane, heads) groups of rows of the current call; reused, never shrunk.
+    private var rowGroups: [RowGroup] = []
+
+    /// Query heads that read one lane of a KV head's stream: the whole group, or one head of it
+    /// when the stream is split per query head (GQA-expanded KV compression).
+    struct RowGroup {
+        var kvHead: Int
+        var lane: Int
+        var firstMember: Int
+        var heads: Int
+    }
 
     /// Tokens per row tile in prefill (rows = tileTokens × group size).
     public static let tileTokens = 8
@@ -27,16 +42,35 @@ public final class DenseAttention: @unchecked Sendable {
         self.geometry = geometry
         self.threads = threads
         scratch = (0..<threads.threadCount).map { _ in AttentionScratch() }
+        rowGroups.reserveCapacity(geometry.queryHeadCount)
     }
 
-    deinit { partials.deallocate() }
+    deinit {
+        partials.deallocate()
+        gathered.deallocate()
+        gatheredLimits.deallocate()
+    }
 
     /// Attention of `queries` over the cache of `kv` in `layer`; the cache must already hold the
     /// keys and values of every position up to the last query's.
     public func run(layer: Int, queries: AttentionQueries, kv: KVSequence, output: AttentionOutput) {
-        let rowsPerTile = Self.tileTokens * geometry.groupSize
+        let group = geometry.groupSize
+        let rowsPerTile = Self.tileTokens * group
         for item in scratch { item.ensure(rows: rowsPerTile, headDim: geometry.headDim) }
-        let longestStream = (0..<geometry.kvHeadCount).map { kv.blockCount(layer: layer, kvHead: $0) }.max() ?? 0
+        rowGroups.removeAll(keepingCapacity: true)
+        var longestStream = 0
+        for kvHead in 0..<geometry.kvHeadCount {
+            let members = kv.memberCount(layer: layer, kvHead: kvHead)
+            if members == 1 {
+                rowGroups.append(RowGroup(kvHead: kvHead, lane: 0, firstMember: 0, heads: group))
+                longestStream = max(longestStream, kv.blockCount(layer: layer, kvHead: kvHead))
+            } else {
+                for member in 0..<members {
+                    rowGroups.append(RowGroup(kvHead: kvHead, lane: member, firstMember: member, heads: 1))
+                    longestStream = max(longestStream, kv.blockCount(layer: layer, kvHead: kvHead, member: member))
+                }
+            }
+        }
         let chunkCount = (longestStream + Self.chunkBlocks - 1) / Self.chunkBlocks
         if queries.tokenCount <= Self.tileTokens && chunkCount >= 2 {
             runSplitOverChunks(layer: layer, queries: queries, kv: kv, output: output, chunkCount: chunkCount)
@@ -45,62 +79,67 @@ public final class DenseAttention: @unchecked Sendable {
         }
     }
 
-    // MARK: - Prefill: one task per (KV head, row tile)
+    // MARK: - Prefill: one task per (row group, row tile)
 
     private func runSplitOverTiles(layer: Int, queries: AttentionQueries, kv: KVSequence, output: AttentionOutput) {
         let tileCount = (queries.tokenCount + Self.tileTokens - 1) / Self.tileTokens
-        let kvHeads = geometry.kvHeadCount
+        let groups = rowGroups
         let tile = AttentionTile(geometry: geometry)
-        threads.run(tasks: kvHeads * tileCount) { task, thread in
-            let kvHead = task % kvHeads
-            let firstToken = task / kvHeads * Self.tileTokens
+        threads.run(tasks: groups.count * tileCount) { task, thread in
+            let rowGroup = groups[task % groups.count]
+            let firstToken = task / groups.count * Self.tileTokens
             let tokenCount = min(Self.tileTokens, queries.tokenCount - firstToken)
             let work = scratch[thread]
-            let rows = tile.gather(queries: queries, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, into: work)
+            let rows = tile.gather(queries: queries, kvHead: rowGroup.kvHead, firstToken: firstToken, tokenCount: tokenCount,
+                                   into: work, firstMember: rowGroup.firstMember, heads: rowGroup.heads)
             tile.resetState(work, rows: rows)
-            kv.withBlockList(layer: layer, kvHead: kvHead) { list in
+            kv.withBlockList(layer: layer, kvHead: rowGroup.kvHead, member: rowGroup.lane) { list in
                 var list = list
                 let blockLimit = visibleBlockCount(list, lastPosition: queries.firstPosition + firstToken + tokenCount - 1)
                 tile.attend(work, rows: rows, list: &list, blockLimit: blockLimit)
             }
-            tile.finish(work, rows: rows, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, output: output)
+            tile.finish(work, rows: rows, kvHead: rowGroup.kvHead, firstToken: firstToken, tokenCount: tokenCount, output: output,
+                        firstMember: rowGroup.firstMember, heads: rowGroup.heads)
         }
     }
 
-    // MARK: - Decode: one task per (KV head, chunk), then an ordered merge per KV head
+    // MARK: - Decode: one task per (row group, chunk), then an ordered merge per row group
 
     private func runSplitOverChunks(layer: Int, queries: AttentionQueries, kv: KVSequence, output: AttentionOutput,
                                     chunkCount: Int) {
-        let kvHeads = geometry.kvHeadCount
+        let groups = rowGroups
         let headDim = geometry.headDim
-        let rows = queries.tokenCount * geometry.groupSize
-        let slot = rows * (headDim + 2)    // one chunk state: acc (rows, headDim), max (rows), sum (rows)
-        let needed = kvHeads * chunkCount * slot
+        let maximumRows = queries.tokenCount * geometry.groupSize
+        let slot = maximumRows * (headDim + 2)    // one chunk state: acc (rows, headDim), max (rows), sum (rows)
+        let needed = groups.count * chunkCount * slot
         if needed > partialCapacity {
             partials.deallocate()
             partials = .allocate(capacity: needed)
             partialCapacity = needed
         }
+        if groups.count * maximumRows > gatheredCapacity {
+            gathered.deallocate()
+            gatheredLimits.deallocate()
+            gatheredCapacity = groups.count * maximumRows
+            gathered = .allocate(capacity: gatheredCapacity * headDim)
+            gatheredLimits = .allocate(capacity: gatheredCapacity)
+        }
         let lastPosition = queries.firstPosition + queries.tokenCount - 1
         let tile = AttentionTile(geometry: geometry)
-        // Gather each KV head's rows once, into the scratch of thread 0..kvHeads-1 cyclically is
-        // not safe across tasks; gather into the partial area's neighbour instead: reuse scratch[0]
-        // per head sequentially (few rows).
-        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * rows * headDim)
-        let limits = UnsafeMutablePointer<Int32>.allocate(capacity: kvHeads * rows)
-        defer { gathered.deallocate(); limits.deallocate() }
-        for kvHead in 0..<kvHeads {
-            let work = scratch[0]
-            _ = tile.gather(queries: queries, kvHead: kvHead, firstToken: 0, tokenCount: queries.tokenCount, into: work)
-            (gathered + kvHead * rows * headDim).update(from: work.queries, count: rows * headDim)
-            (limits + kvHead * rows).update(from: work.limits, count: rows)
+        let (queryRows, limits, states) = (gathered, gatheredLimits, partials)
+        for (index, rowGroup) in groups.enumerated() {
+            _ = tile.gather(queries: queries, kvHead: rowGroup.kvHead, firstToken: 0, tokenCount: queries.tokenCount,
+                            into: queryRows + index * maximumRows * headDim, limits: limits + index * maximumRows,
+                            firstMember: rowGroup.firstMember, heads: rowGroup.heads)
         }
-        threads.run(tasks: kvHeads * chunkCount) { task, thread in
-            let kvHead = task % kvHeads
-            let chunk = task / kvHeads
-            let state = partials + (kvHead * chunkCount + chunk) * slot
+        threads.run(tasks: groups.count * chunkCount) { task, thread in
+            let index = task % groups.count
+            let rowGroup = groups[index]
+            let rows = queries.tokenCount * rowGroup.heads
+            let chunk = task / groups.count
+            let state = states + (index * chunkCount + chunk) * slot
             let accumulator = state, rowMax = state + rows * headDim, rowSum = rowMax + rows
-            kv.withBlockList(layer: layer, kvHead: kvHead) { list in
+            kv.withBlockList(layer: layer, kvHead: rowGroup.kvHead, member: rowGroup.lane) { list in
                 var list = list
                 let blockLimit = visibleBlockCount(list, lastPosition: lastPosition)
                 let start = chunk * Self.chunkBlocks
@@ -109,21 +148,24 @@ public final class DenseAttention: @unchecked Sendable {
                     rowMax.update(repeating: -.infinity, count: rows)
                     return
                 }
-                ei_attention_chunk(gathered + kvHead * rows * headDim, headDim, limits + kvHead * rows, Int32(rows),
+                ei_attention_chunk(queryRows + index * maximumRows * headDim, headDim, limits + index * maximumRows, Int32(rows),
                                    Int32(headDim), geometry.scale, &list, Int32(start), Int32(count),
                                    accumulator, rowMax, rowSum, scratch[thread].block)
             }
         }
-        threads.run(tasks: kvHeads) { kvHead, thread in
+        threads.run(tasks: groups.count) { index, thread in
+            let rowGroup = groups[index]
+            let rows = queries.tokenCount * rowGroup.heads
             let work = scratch[thread]
             work.ensure(rows: rows, headDim: headDim)
             tile.resetState(work, rows: rows)
             for chunk in 0..<chunkCount {
-                let state = partials + (kvHead * chunkCount + chunk) * slot
+                let state = states + (index * chunkCount + chunk) * slot
                 ei_attention_merge(Int32(rows), Int32(headDim), work.accumulator, work.rowMax, work.rowSum,
                                    state, state + rows * headDim, state + rows * headDim + rows)
             }
-            tile.finish(work, rows: rows, kvHead: kvHead, firstToken: 0, tokenCount: queries.tokenCount, output: output)
+            tile.finish(work, rows: rows, kvHead: rowGroup.kvHead, firstToken: 0, tokenCount: queries.tokenCount, output: output,
+                        firstMember: rowGroup.firstMember, heads: rowGroup.heads)
         }
     }
 }

@@ -65,7 +65,9 @@ public final class SparsePrefill: @unchecked Sendable {
         var work = AttentionWork()
         work.pairsDense = AttentionWork.densePairs(firstPosition: queries.firstPosition, tokenCount: queries.tokenCount,
                                                    queryHeadCount: heads)
-        if policy.isDense || layer < policy.denseLayers {
+        // A stream split per query head (GQA-expanded compression) has no single block list to
+        // profile: such a cache attends densely.
+        if policy.isDense || layer < policy.denseLayers || kv.hasSplitStreams(layer: layer) {
             dense.run(layer: layer, queries: queries, kv: kv, output: output)
             work.pairsComputed = work.pairsDense
             return work

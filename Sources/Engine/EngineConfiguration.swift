@@ -25,6 +25,10 @@ public struct EngineConfiguration: Sendable {
     /// `defaultAttention.minimumPromptTokens` tokens (shorter prompts run dense). A policy named
     /// in a request applies at any length.
     public var defaultAttention: AttentionPolicy = .dense
+    /// KV compression of requests that name no policy; it applies to prompts of at least
+    /// `defaultKVCompression.minimumPromptTokens` tokens (shorter ones keep every entry). A policy
+    /// named in a request applies at any length.
+    public var defaultKVCompression: KVCompressionPolicy = .none
 
     public init(modelPath: String) {
         self.modelPath = modelPath

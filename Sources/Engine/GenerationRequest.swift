@@ -1,5 +1,6 @@
 import Attention
 import Grammar
+import KVMemory
 import Sampling
 
 /// One generation job as the engine sees it: token ids in, tokens out. Built by the server (or the
@@ -38,6 +39,9 @@ public struct GenerationRequest: Sendable {
     /// generation comes only once the output is complete, and generation stops (`stop`) as soon
     /// as nothing more can follow. Stop strings still apply and may cut the output short.
     public var grammar: Grammar? = nil
+
+    /// KV compression policy during decoding; nil uses the engine's configured default.
+    public var kvCompression: KVCompressionPolicy? = nil
 
     public init(id: String, prompt: [Int32], sampling: SamplingParameters = SamplingParameters()) {
         self.id = id
@@ -104,6 +108,17 @@ public struct GenerationUsage: Sendable, Equatable {
     /// attention would have computed for the same tokens.
     public var attentionPairsComputed = 0
     public var attentionPairsDense = 0
+    /// KV compression the request ran under ("none", "entropy", ...) and its mean budget.
+    public var kvCompressionPolicy = "none"
+    public var kvCompressionBudget = 0
+    /// KV bytes the session held when it ended, and what the same positions hold uncompressed.
+    public var kvBytes = 0
+    public var kvBytesUncompressed = 0
+    /// The most KV bytes held after the first compression round (0 if none ran).
+    public var kvBytesLargestAfterCompression = 0
+    /// Compression rounds and the entries they evicted.
+    public var kvCompressions = 0
+    public var kvEntriesEvicted = 0
 
     public init() {}
 }

@@ -42,6 +42,12 @@ public struct EngineMetrics: Sendable {
     public var kvBlocksTotal = 0
     public var kvBytesUsed = 0
     public var kvBytesTotal = 0
+    /// KV bytes running and waiting sessions hold, and what their positions would hold uncompressed.
+    public var kvSessionBytes = 0
+    public var kvSessionBytesUncompressed = 0
+    /// KV compression rounds run and entries they evicted, since start.
+    public var kvCompressionsTotal = 0
+    public var kvCompressionEvictedEntriesTotal = 0
     /// Attention work in query-key pairs (per query head, over layers): what dense attention
     /// would compute for every processed token, and how much of it sparse prefill skipped.
     public var attentionPairsSkippedTotal = 0
@@ -75,13 +81,23 @@ public struct SessionSnapshot: Sendable {
     public var promptTokens: Int
     public var processedPromptTokens: Int
     public var generatedTokens: Int
+    /// KV bytes the session holds (shared prefix blocks counted in full).
     public var kvBytes: Int
+    /// What its cached positions would hold uncompressed.
+    public var kvBytesUncompressed: Int
+    /// Its KV compression policy ("none" when uncompressed) and compression rounds so far.
+    public var kvCompression: String
+    public var kvCompressions: Int
 
     public init(requestID: String, state: String, promptTokens: Int, processedPromptTokens: Int,
-                generatedTokens: Int, kvBytes: Int) {
+                generatedTokens: Int, kvBytes: Int, kvBytesUncompressed: Int? = nil, kvCompression: String = "none",
+                kvCompressions: Int = 0) {
         self.requestID = requestID; self.state = state; self.promptTokens = promptTokens
         self.processedPromptTokens = processedPromptTokens; self.generatedTokens = generatedTokens
         self.kvBytes = kvBytes
+        self.kvBytesUncompressed = kvBytesUncompressed ?? kvBytes
+        self.kvCompression = kvCompression
+        self.kvCompressions = kvCompressions
     }
 }
 

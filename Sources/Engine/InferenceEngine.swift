@@ -121,10 +121,11 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
             throw .invalidRequest("the 'reference' attention policy runs the whole prompt in one pass and cannot return prompt logprobs (echo); use the 'entropy' or 'dense' policy")
         }
         if request.grammar != nil { _ = grammarTrie() }
+        let compression = resolvedKVCompression(for: request)
         let handle = GenerationHandle(requestID: request.id) { [weak self] in self?.wake() }
         let session = Session(request: request, handle: handle, tokenizer: tokenizer,
                               vocabularySize: network.config.vocabularySize, contextLength: contextLength,
-                              kvNamespace: kvNamespace, attention: attention)
+                              kvNamespace: kvNamespace, attention: attention, compression: compression)
         lock.lock()
         defer { lock.unlock() }
         if stopping { throw .shuttingDown }
@@ -141,6 +142,14 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         if let policy = request.attention { return policy }
         let fallback = configuration.defaultAttention
         return request.prompt.count >= fallback.minimumPromptTokens ? fallback : .dense
+    }
+
+    /// The request's own KV compression (any prompt length), else the configured default for
+    /// prompts of at least its `minimumPromptTokens`, else none.
+    public func resolvedKVCompression(for request: GenerationRequest) -> KVCompressionPolicy {
+        if let policy = request.kvCompression { return policy }
+        let fallback = configuration.defaultKVCompression
+        return request.prompt.count >= fallback.minimumPromptTokens ? fallback : .none
     }
 
     public func metrics() -> EngineMetrics {
@@ -224,7 +233,8 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
             let tokenStart = tokens.count
             tokens.append(contentsOf: session.tokens[start..<start + chunk.tokenCount])
             segments.append(ForwardBatch.Segment(kv: session.kv!, tokenStart: tokenStart, tokenCount: chunk.tokenCount,
-                                                 attention: session.attention, denseFromPosition: session.denseFromPosition))
+                                                 attention: session.attention, denseFromPosition: session.denseFromPosition,
+                                                 observation: session.compressor?.window))
             firstLogitRow.append(logitRows.count)
             for row in logitRowsWanted(session, start: start, count: chunk.tokenCount) {
                 logitRows.append(tokenStart + row)
@@ -247,6 +257,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
             let session = chunk.session
             let end = session.processedCount        // already advanced by the forward pass
             publishPrefix(of: session)
+            compress(session)
             let start = end - chunk.tokenCount
             var row = firstLogitRow[index]
             let wanted = logitRowsWanted(session, start: start, count: chunk.tokenCount)
@@ -273,15 +284,33 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Runs the session's KV compression after a forward pass (its freed blocks return to the
+    /// pool at once) and counts what it did.
+    private func compress(_ session: Session) {
+        guard let compressor = session.compressor, let kv = session.kv else { return }
+        let before = compressor.statistics
+        guard compressor.afterForward(kv: kv, promptTokens: session.promptCount) else { return }
+        let after = compressor.statistics
+        lock.lock()
+        statistics.kvCompressionsTotal += after.compressions - before.compressions
+        statistics.kvCompressionEvictedEntriesTotal += after.entriesEvicted - before.entriesEvicted
+        lock.unlock()
+    }
+
     /// Gives a session its cache, starting from the longest cached prefix of its tokens when it
-    /// may reuse one (at least one token is always left to compute: its logits are needed).
+    /// may reuse one (at least one token is always left to compute: its logits are needed; a
+    /// session whose compression scores the cache computes at least its observation window).
     private func admit(_ session: Session) {
         let kv = session.kv ?? KVSequence(pool: pool)
         session.kv = kv
         session.cachedTokens = 0
         session.cacheCursor = nil
+        if session.compressor == nil { session.compressor = network.makeCompressor(policy: session.compression) }
         guard session.usesPrefixCache else { return }
         var maximumTokens = session.tokens.count - 1
+        if session.compression.needsObservations {
+            maximumTokens = session.tokens.count - session.compression.windowTokens - 1
+        }
         if !session.attention.isDense {
             // Resume on a segment boundary so every query segment is profiled whole.
             maximumTokens = maximumTokens / session.attention.segmentTokens * session.attention.segmentTokens
@@ -460,6 +489,15 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         usage.attentionPolicy = session.attention.kind.rawValue
         usage.attentionPairsComputed = session.attentionWork.pairsComputed
         usage.attentionPairsDense = session.attentionWork.pairsDense
+        usage.kvCompressionPolicy = session.compression.kind.rawValue
+        usage.kvCompressionBudget = session.compression.isNone ? 0 : session.compression.budget
+        usage.kvBytes = session.kv?.heldBytes ?? 0
+        usage.kvBytesUncompressed = session.kv?.uncompressedBytes ?? 0
+        if let compression = session.compressor?.statistics {
+            usage.kvCompressions = compression.compressions
+            usage.kvEntriesEvicted = compression.entriesEvicted
+            usage.kvBytesLargestAfterCompression = compression.largestBytesAfterCompression
+        }
         session.state = .finished
         scheduler.remove(session)
         lock.lock()
@@ -484,7 +522,10 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
 
     private func publishState() {
         let running = scheduler.running.count, waiting = scheduler.waiting.count
-        let snapshots = (scheduler.running + scheduler.waiting).map(\.snapshot)
+        let sessions = scheduler.running + scheduler.waiting
+        let snapshots = sessions.map(\.snapshot)
+        let sessionBytes = sessions.reduce(0) { $0 + ($1.kv?.heldBytes ?? 0) }
+        let uncompressedBytes = sessions.reduce(0) { $0 + ($1.kv?.uncompressedBytes ?? 0) }
         lock.lock()
         statistics.requestsRunning = running
         statistics.requestsWaiting = waiting + incoming.count
@@ -492,6 +533,8 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         statistics.kvBlocksCached = prefixCache.entryCount * pool.layout.streamCount
         statistics.kvBytesUsed = pool.usedBlockCount * pool.layout.bytesPerBlock
         statistics.preemptionsTotal = scheduler.preemptionCount
+        statistics.kvSessionBytes = sessionBytes
+        statistics.kvSessionBytesUncompressed = uncompressedBytes
         self.snapshots = snapshots
         lock.unlock()
     }

@@ -188,6 +188,7 @@ final class Scheduler {
     private func preempt(_ session: Session) {
         running.removeAll { $0 === session }
         session.kv?.releaseAll()
+        session.compressor?.reset()
         session.cacheCursor = nil
         session.state = .waiting
         session.preemptions += 1

@@ -48,6 +48,10 @@ final class Session {
     var usesPrefixCache: Bool { request.cachePrompt && request.promptLogprobs == nil && attention.kind != .reference }
     /// Prefill attention policy (resolved from the request and the engine's default).
     let attention: AttentionPolicy
+    /// KV compression policy (resolved from the request and the engine's default) and its state,
+    /// created at the first admission (it owns the observation window).
+    let compression: KVCompressionPolicy
+    var compressor: KVCompressor?
     /// Attention work of this session's forward passes (query-key pairs per query head).
     var attentionWork = AttentionWork()
     var cacheCursor: PrefixCache.Cursor?
@@ -62,9 +66,11 @@ final class Session {
     var preemptions = 0
 
     init(request: GenerationRequest, handle: GenerationHandle, tokenizer: any Tokenizer, vocabularySize: Int,
-         contextLength: Int, kvNamespace: String, attention: AttentionPolicy = .dense) {
+         contextLength: Int, kvNamespace: String, attention: AttentionPolicy = .dense,
+         compression: KVCompressionPolicy = .none) {
         self.request = request
         self.attention = attention
+        self.compression = compression
         // Dense and sparse KV (and different knobs) never share cached prefixes.
         cacheNamespace = kvNamespace + "|attention=" + attention.cacheKey + "|salt=" + (request.cacheSalt ?? "")
         self.handle = handle
@@ -93,6 +99,8 @@ final class Session {
     var snapshot: SessionSnapshot {
         SessionSnapshot(requestID: request.id, state: state == .running ? (processedCount < promptCount ? "prefill" : "decode") : "waiting",
                         promptTokens: promptCount, processedPromptTokens: min(processedCount, promptCount),
-                        generatedTokens: generatedCount, kvBytes: kv?.heldBytes ?? 0)
+                        generatedTokens: generatedCount, kvBytes: kv?.heldBytes ?? 0,
+                        kvBytesUncompressed: kv?.uncompressedBytes ?? 0, kvCompression: compression.kind.rawValue,
+                        kvCompressions: compressor?.statistics.compressions ?? 0)
     }
 }

@@ -17,11 +17,15 @@ public struct ForwardBatch {
         /// Query segments starting at or after this position attend densely under a sparse
         /// policy (the prompt's last segment when the policy keeps it dense).
         public var denseFromPosition: Int
+        /// Records the post-RoPE queries of the segment's last tokens in every layer (sessions
+        /// under a KV compression policy that scores the cache).
+        public var observation: ObservationWindow?
 
         public init(kv: KVSequence, tokenStart: Int, tokenCount: Int, attention: AttentionPolicy = .dense,
-                    denseFromPosition: Int = .max) {
+                    denseFromPosition: Int = .max, observation: ObservationWindow? = nil) {
             self.kv = kv; self.tokenStart = tokenStart; self.tokenCount = tokenCount; self.attention = attention
             self.denseFromPosition = denseFromPosition
+            self.observation = observation
         }
     }
 
@@ -36,9 +40,10 @@ public struct ForwardBatch {
 
     /// One session's tokens, with logits for the last one.
     public static func single(_ tokens: [Int32], kv: KVSequence, allLogits: Bool = false,
-                              attention: AttentionPolicy = .dense, denseFromPosition: Int = .max) -> ForwardBatch {
+                              attention: AttentionPolicy = .dense, denseFromPosition: Int = .max,
+                              observation: ObservationWindow? = nil) -> ForwardBatch {
         ForwardBatch(tokens: tokens, segments: [Segment(kv: kv, tokenStart: 0, tokenCount: tokens.count, attention: attention,
-                                                        denseFromPosition: denseFromPosition)],
+                                                        denseFromPosition: denseFromPosition, observation: observation)],
                      logitRows: allLogits ? Array(tokens.indices) : [tokens.count - 1])
     }
 }

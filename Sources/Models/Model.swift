@@ -13,6 +13,8 @@ public final class Model: @unchecked Sendable {
     public let attention: DenseAttention
     /// Prefill attention under sparse policies (shares the dense path for dense segments).
     public let sparsePrefill: SparsePrefill
+    /// Scores KV entries under observation queries for KV compression (shared by sessions).
+    public let compressionScorer: ObservationScorer
     /// Runs shorter than this attend densely whatever their policy (decode steps, prompt tails).
     public static let sparseMinimumTokens = 16
     private let scratch: ForwardScratch
@@ -39,6 +41,7 @@ public final class Model: @unchecked Sendable {
                                         headDim: config.headDim),
             threads: threads)
         sparsePrefill = SparsePrefill(dense: attention, threads: threads)
+        compressionScorer = ObservationScorer(geometry: attention.geometry, threads: threads)
         scratch = ForwardScratch(config: config)
     }
 
@@ -54,6 +57,12 @@ public final class Model: @unchecked Sendable {
             bytes += ((layer.queryBias?.count ?? 0) + (layer.keyBias?.count ?? 0) + (layer.valueBias?.count ?? 0)) * 4
         }
         return bytes
+    }
+
+    /// A session's compressor under `policy` (nil for `none`); its observation window, if any,
+    /// goes into the session's forward-batch segments.
+    public func makeCompressor(policy: KVCompressionPolicy) -> KVCompressor? {
+        policy.isNone ? nil : KVCompressor(policy: policy, scorer: compressionScorer, layerCount: config.layerCount)
     }
 
     /// The KV layout sessions of this model use.
@@ -106,6 +115,7 @@ public final class Model: @unchecked Sendable {
                 let queries = AttentionQueries(base: s.query + first * queryWidth, tokenStride: queryWidth,
                                                tokenCount: segment.tokenCount, firstPosition: segment.kv.positionCount)
                 let output = AttentionOutput(base: s.attention + first * queryWidth, tokenStride: queryWidth)
+                segment.observation?.record(layer: layerIndex, queries: queries)
                 if !segment.attention.isDense && segment.tokenCount >= Self.sparseMinimumTokens {
                     work[segmentIndex] += sparsePrefill.run(layer: layerIndex, policy: segment.attention, queries: queries,
                                                             kv: segment.kv, output: output,

@@ -68,7 +68,9 @@ struct InfoRoutesTests {
         let response = harness.post("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "secret prompt"}], "stream": true}"#)
         let body = bodyJSON(harness.get("/slots"))
         let session = try #require(body.arrayValue?.first)
-        #expect(session.objectValue?.keys == ["id", "state", "prompt_tokens", "processed_prompt_tokens", "generated_tokens", "kv_bytes"])
+        #expect(session.objectValue?.keys == ["id", "state", "prompt_tokens", "processed_prompt_tokens", "generated_tokens", "kv_bytes",
+                                              "kv_bytes_uncompressed", "kv_compression", "kv_compressions"])
+        #expect(session["kv_bytes"] == 4096 && session["kv_bytes_uncompressed"] == 16384 && session["kv_compression"] == "entropy")
         #expect(!body.jsonText.contains("secret"))
         _ = drain(response)
     }

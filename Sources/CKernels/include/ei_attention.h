@@ -83,4 +83,15 @@ void ei_profile_scores(const float *mids, int headCount, int headDim, float scal
                        const uint16_t *summaryBase, size_t summaryStride, const int32_t *blockIDs, int blockCount,
                        float *scores);
 
+/// Raw attention logits of `rowCount` queries against every entry of `list` (KV compression
+/// scoring): out[r * outStride + e] = scale * q_r . k_e for entries e numbered in list order
+/// (block by block, `fills` entries each). queries: (rowCount, headDim) f32, rows `queryStride`
+/// apart. scratch: EI_KV_BLOCK_TOKENS * headDim floats.
+void ei_kv_logits(const float *queries, size_t queryStride, int rowCount, int headDim, float scale,
+                  const ei_kv_block_list *list, float *out, size_t outStride, float *scratch);
+
+/// accum[e] += weight * softmax(logits[0..count))[e] for e < count; logits is overwritten with
+/// the unnormalised exponentials. Nothing happens when count <= 0.
+void ei_softmax_accumulate(float *logits, int count, float weight, float *accum);
+
 #endif

@@ -87,6 +87,7 @@ public struct Configuration: Sendable {
     public var threads: Int { integer("threads") ?? 0 }
     /// 0: the model's trained context length.
     public var contextLength: Int { integer("context_length") ?? 0 }
+    /// KV memory in MiB; 0: the engine's default.
     public var maxQueue: Int { integer("max_queue") ?? 64 }
     public var maxBodyBytes: Int { integer("max_body_bytes") ?? 16 * 1024 * 1024 }
     public var connectionLimit: Int { integer("connection_limit") ?? 256 }
@@ -102,6 +103,9 @@ public struct Configuration: Sendable {
     public var maxRunningSessions: Int { integer("max_running_sessions") ?? 16 }
     public var attentionPolicy: String { string("attention_policy") ?? "entropy" }
     public var attentionMinPromptTokens: Int { integer("attention_min_prompt_tokens") ?? 8192 }
+    public var kvCompressionPolicy: String { string("kv_compression_policy") ?? "entropy" }
+    public var kvCompressionBudget: Int { integer("kv_compression_budget") ?? 1024 }
+    public var kvCompressionMinPromptTokens: Int { integer("kv_compression_min_prompt_tokens") ?? 8192 }
     public var logLevel: LogLevel { string("log_level").flatMap(LogLevel.init(rawValue:)) ?? .info }
 
     /// Names of the keys the typed accessors read (checked against the table by a test).
@@ -110,5 +114,6 @@ public struct Configuration: Sendable {
         "max_body_bytes", "connection_limit", "connection_timeout_seconds", "keep_alive_seconds",
         "shutdown_timeout_seconds", "request_log", "log_level", "attention_policy", "attention_min_prompt_tokens",
         "kv_memory", "kv_cache_type", "max_batch_tokens", "max_running_sessions", "activation_precision",
+        "kv_compression_policy", "kv_compression_budget", "kv_compression_min_prompt_tokens",
     ]
 }

@@ -77,8 +77,65 @@ public enum ConfigurationDocumentation {
         for (name, help) in ConfigurationTable.otherEnvironmentVariables.sorted(by: { $0.key < $1.key }) {
             text += "- `\(name)`: \(help)\n"
         }
+        text += kvCompressionSection
         return text
     }
+
+    /// How KV compression is chosen and what its knobs do (request field and config keys).
+    static let kvCompressionSection = """
+
+        ## KV cache compression during decoding
+
+        On a CPU, decoding a long context is bound by memory traffic: every generated token reads the
+        whole KV cache. A compression policy keeps a subset of each (layer, KV head) stream's entries
+        (with their original positions and RoPE) and returns the freed blocks to the pool at once.
+
+        - Requests that name no policy get `kv_compression_policy` with `kv_compression_budget` when
+          their prompt has at least `kv_compression_min_prompt_tokens` tokens (default: `entropy`,
+          1,024 entries, from 8,192 prompt tokens: shorter chats keep every entry and run exactly as
+          without compression, at the same speed; it is the same threshold as sparse prefill's).
+        - A request chooses its own with the extension field `kv_compression`, at any prompt length:
+          `"kv_compression": "snapkv"` or an object `{"policy": "entropy", "budget": 512, ...knobs}`;
+          `"none"` turns it off. Bad values are answered with 400 and `param` naming the field.
+        - `usage.kv_compression` reports the policy, budget, rounds, entries evicted and the KV bytes
+          held at the end against what the same positions hold uncompressed; `GET /slots` shows each
+          session's `kv_bytes`, `kv_bytes_uncompressed`, `kv_compression` and `kv_compressions`;
+          `/metrics` has `entropyinfer:kv_cache_session_bytes`,
+          `entropyinfer:kv_cache_session_bytes_uncompressed`, `entropyinfer:kv_compressions_total`
+          and `entropyinfer:kv_compression_evicted_entries_total`.
+
+        `budget` is the mean number of entries kept per KV head per layer: a layer holds
+        `budget × KV heads` entries, shared between its heads by the policy. The policies:
+
+        | Policy | When it compresses | What it keeps |
+        |---|---|---|
+        | `none` | never | everything |
+        | `streaming` | end of prefill, then whenever a stream exceeds `budget + slack_tokens` | the first `sink_tokens` and the most recent entries (StreamingLLM) |
+        | `snapkv` | once, at the end of prefill | per query head: top `budget − window_tokens` of the pooled attention of the last `window_tokens` prompt queries, plus the last `window_tokens` entries (SnapKV `update_kv`) |
+        | `latent` | once, after decode step `decode_gap + 1` | as `snapkv`, scored by the last `window_tokens − decode_gap` prompt queries and the first `decode_gap` generated ones (the released EntropyInfer `compress_kv`, its window mask shifted by one as released) |
+        | `entropy` | after `decode_gap` generated tokens, then whenever a head exceeds its budget by `slack_tokens` (with `prefill_budget_factor` > 0, first at the end of prefill to that many × budget for longer prompts) | per KV head, scored by the last `window_tokens` queries aggregated over the query group (GQA never expanded); per-head budgets by `allocation`; sinks and the last `window_tokens` entries always |
+
+        `snapkv` and `latent` select per query head and expand the cache to the query heads as their
+        released code does (`expand_gqa`, default true), so at the same `budget` they hold
+        `query heads / KV heads` times the bytes of the others; `expand_gqa: false` selects per KV
+        head on the group's mean scores instead. Their budget then counts entries per query head.
+
+        | Knob | Default | Policies | Meaning |
+        |---|---|---|---|
+        | `budget` | 1024 | all | mean entries kept per KV head and layer |
+        | `window_tokens` | 32 | snapkv, latent, entropy | observation queries, and the recent entries always kept |
+        | `decode_gap` | 16 | latent, entropy | generated tokens whose queries join the window before the output-aware round |
+        | `pooling` / `pooling_kernel` | `avg` / 5 | snapkv, latent, entropy | smoothing of the scores along the entries (PyTorch `avg_pool1d`/`max_pool1d`, zero padding counted) |
+        | `sink_tokens` | 4 | streaming, entropy | first entries always kept |
+        | `slack_tokens` | 128 | streaming, entropy | growth allowed past the budget before compressing again |
+        | `prefill_budget_factor` | 0 | entropy | first pass at the end of prefill to this × budget for longer prompts (saves memory and the first `decode_gap` steps' time, but the prompt-only scores lose needles the output-aware round keeps: off by default, see docs/BENCHMARKS.md) |
+        | `allocation` | `coverage` | entropy | how a layer's entries are shared between heads: `coverage` (every head retains the same share of its attention mass: concentrated, low-entropy heads need few entries), `adakv` (best normalised scores across heads), `entropy` (proportional to exp(entropy)), `uniform` |
+        | `minimum_head_fraction` / `maximum_head_factor` | 0.25 / 4 | entropy | bounds of a head's budget relative to `budget` |
+        | `group_reduction` | `mean` | entropy | how a KV head's query group combines scores (`mean`, `max`) |
+        | `expand_gqa` | true | snapkv, latent | select per query head and expand the cache, as released |
+        | `minimum_prompt_tokens` | 0 | all | (configuration default only) shorter prompts are not compressed |
+
+        """
 
     /// A config file with every file key at its default (`null` where unset).
     public static func exampleFile() -> String {

@@ -62,6 +62,15 @@ public enum MetricsExposition {
         out.gauge(p + "kv_cache_blocks_total", "KV memory blocks in the pool.", Double(engine.kvBlocksTotal))
         out.gauge(p + "kv_cache_bytes_used", "KV memory bytes in use.", Double(engine.kvBytesUsed))
         out.gauge(p + "kv_cache_bytes_total", "KV memory budget in bytes.", Double(engine.kvBytesTotal))
+        out.gauge(p + "kv_cache_session_bytes", "KV bytes held by running and waiting sessions (after compression).",
+                  Double(engine.kvSessionBytes))
+        out.gauge(p + "kv_cache_session_bytes_uncompressed",
+                  "KV bytes the same sessions' positions would hold without compression.",
+                  Double(engine.kvSessionBytesUncompressed))
+        out.counter(p + "kv_compressions_total", "KV compression rounds run (a round compacts a session's streams).",
+                    Double(engine.kvCompressionsTotal))
+        out.counter(p + "kv_compression_evicted_entries_total", "KV entries evicted by compression, over every stream.",
+                    Double(engine.kvCompressionEvictedEntriesTotal))
         out.counter(p + "engine_steps_total", "Engine steps (batched forward passes) run.", Double(engine.stepsTotal))
         out.counter(p + "engine_step_tokens_total", "Tokens processed by engine steps.", Double(engine.stepTokensTotal))
         out.counter(p + "attention_pairs_total", "Query-key pairs attention would compute densely.",

@@ -2,6 +2,7 @@ import Attention
 import Engine
 import Grammar
 import JSON
+import KVMemory
 import Sampling
 
 /// The request fields `/v1/chat/completions` and `/v1/completions` share, validated.
@@ -25,6 +26,8 @@ struct GenerationParameters {
     var attention: AttentionPolicy?
     /// The output constraint (`response_format` on chat, the `grammar` extension): see `OutputFormat`.
     var grammar: Grammar?
+    /// The `"kv_compression"` extension: nil uses the server's configured default.
+    var kvCompression: KVCompressionPolicy?
 
     static let maxStopSequences = 16
     static let maxChoices = 128
@@ -75,6 +78,9 @@ struct GenerationParameters {
 
             if let value = fields.value("attention") {
                 attention = try Self.attentionPolicy(value, name: fields.name("attention"))
+            }
+            if let value = fields.value("kv_compression"), !value.isNull {
+                kvCompression = try Self.kvCompressionPolicy(value, name: fields.name("kv_compression"))
             }
 
             if let bias = try fields.fields("logit_bias") {
@@ -130,6 +136,40 @@ struct GenerationParameters {
         }
     }
 
+    /// `"kv_compression": "entropy"` or `{"policy": "entropy", "budget": 512, ...}`.
+    static func kvCompressionPolicy(_ value: JSONValue, name: String) throws(APIError) -> KVCompressionPolicy {
+        do {
+            switch value {
+            case .string(let policyName):
+                return try KVCompressionPolicy.named(policyName).validated()
+            case .object(let object):
+                guard let policyName = object["policy"]?.stringValue else {
+                    throw APIError.invalidValue(name, "Invalid value for '\(name)': expected an object with a string 'policy' (one of \(KVCompressionPolicy.policyNames.joined(separator: ", "))).")
+                }
+                var policy = try KVCompressionPolicy.named(policyName)
+                for (key, knob) in object where key != "policy" && !knob.isNull {
+                    switch knob {
+                    case .int(let integer): try policy.set(key, integer: integer)
+                    case .double(let number): try policy.set(key, number: number)
+                    case .bool(let flag): try policy.set(key, boolean: flag)
+                    case .string(let text): try policy.set(key, string: text)
+                    default:
+                        throw APIError.invalidValue("\(name).\(key)", "Invalid value for '\(name).\(key)': expected a number, a boolean or a string, but got \(knob.typeDescription).")
+                    }
+                }
+                return try policy.validated()
+            default:
+                throw APIError.invalidValue(name, "Invalid value for '\(name)': expected a policy name or an object, but got \(value.typeDescription).")
+            }
+        } catch let error as KVCompressionPolicyError {
+            throw APIError.invalidValue(name, "Invalid value for '\(name)': \(error.message).")
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.internalError("\(error)")
+        }
+    }
+
     /// `logit_bias` as token ids, checked against the vocabulary.
     func resolvedLogitBias(vocabularySize: Int) throws(APIError) -> [Int32: Float] {
         var result: [Int32: Float] = [:]
@@ -158,6 +198,7 @@ struct GenerationParameters {
         request.returnProgress = returnProgress && stream
         request.attention = attention
         request.grammar = grammar
+        request.kvCompression = kvCompression
         return request
     }
 }

@@ -12,6 +12,14 @@ struct UsageTotals {
     var attentionPolicy = "dense"
     var attentionPairsComputed = 0
     var attentionPairsDense = 0
+    /// Extension: KV compression (summed over choices: each choice is its own session).
+    var kvCompressionPolicy = "none"
+    var kvCompressionBudget = 0
+    var kvBytes = 0
+    var kvBytesUncompressed = 0
+    var kvBytesLargestAfterCompression = 0
+    var kvCompressions = 0
+    var kvEntriesEvicted = 0
 
     /// `promptIndex(choice)` maps a choice to its prompt so each prompt is counted once.
     init(promptTokenCounts: [Int], usages: [GenerationUsage], choicesPerPrompt: Int) {
@@ -22,11 +30,20 @@ struct UsageTotals {
             attentionPairsComputed += usage.attentionPairsComputed
             attentionPairsDense += usage.attentionPairsDense
             if usage.attentionPolicy != "dense" { attentionPolicy = usage.attentionPolicy }
+            if usage.kvCompressionPolicy != "none" {
+                kvCompressionPolicy = usage.kvCompressionPolicy
+                kvCompressionBudget = usage.kvCompressionBudget
+            }
+            kvBytes += usage.kvBytes
+            kvBytesUncompressed += usage.kvBytesUncompressed
+            kvBytesLargestAfterCompression += usage.kvBytesLargestAfterCompression
+            kvCompressions += usage.kvCompressions
+            kvEntriesEvicted += usage.kvEntriesEvicted
         }
     }
 
-    /// OpenAI's fields, plus `attention` when a sparse policy ran (dense requests keep the
-    /// exact OpenAI shape).
+    /// OpenAI's fields, plus `attention` when a sparse policy ran and `kv_compression` when a
+    /// compression policy applied (other requests keep the exact OpenAI shape).
     var json: JSONValue {
         var usage: JSONValue = ["prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
                                 "total_tokens": .int(promptTokens + completionTokens),
@@ -35,6 +52,13 @@ struct UsageTotals {
             object["attention"] = ["policy": .string(attentionPolicy), "pairs_computed": .int(attentionPairsComputed),
                                    "pairs_dense": .int(attentionPairsDense),
                                    "pairs_skipped": .int(attentionPairsDense - attentionPairsComputed)]
+            usage = .object(object)
+        }
+        if kvCompressionPolicy != "none", case .object(var object) = usage {
+            object["kv_compression"] = ["policy": .string(kvCompressionPolicy), "budget": .int(kvCompressionBudget),
+                                        "compressions": .int(kvCompressions), "entries_evicted": .int(kvEntriesEvicted),
+                                        "kv_bytes": .int(kvBytes), "kv_bytes_uncompressed": .int(kvBytesUncompressed),
+                                        "kv_bytes_largest_after_compression": .int(kvBytesLargestAfterCompression)]
             usage = .object(object)
         }
         return usage

@@ -12,10 +12,18 @@ struct Bench: ParsableCommand {
         abstract: "Measure prompt processing (ppN) and generation (tgN) speed, llama-bench style.",
         discussion: """
             ppN: N random prompt tokens from an empty context (in 512-token batches). tgN: N tokens \
-            generated one at a time after D tokens of context. Each test runs once to warm up, then \
+            generated one at a time after D tokens of context (the context is computed once and \
+            shared by every run, as a prefix cache would). Each test runs once to warm up, then \
             --runs times; the median is reported. With --llama-bench, llama.cpp's llama-bench runs \
             on the same file and threads, interleaved run by run, with flash attention off and on; \
             its faster setting is compared with ours pair by pair.
+
+            --kv-compression POLICY[:BUDGET] compresses the session's KV cache during tg as the \
+            server would (the context's last tokens are recomputed each run so the policy sees its \
+            observation queries). tg speed is then measured over the tokens after the policy's \
+            output-aware step (after decode step decode_gap + 1 = 17 with the defaults), for every \
+            policy including none, and the KV bytes held at the end are reported against the \
+            uncompressed cache.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -47,6 +55,9 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Activation precision of the quantized matrix kernels: high (two int8 terms) or int8 (one, as llama.cpp).")
     var activationPrecision: String = "high"
 
+    @Option(name: .long, help: "KV compression of the tg test: POLICY[:BUDGET], comma separated to compare several on one shared context (none, streaming, snapkv, latent, entropy).")
+    var kvCompression: String?
+
     func run() throws {
         try reportingErrors {
             let path = try modelOptions.resolvedPath()
@@ -68,44 +79,94 @@ struct Bench: ParsableCommand {
                 throw ValidationError("depth + test length (\(longest)) exceeds the model's context of \(model.config.contextLength) tokens")
             }
             let layout = model.kvLayout()
-            let pool = try KVBlockPool(layout: layout, budgetBytes: (longest + 64) * layout.streamCount
-                                       * (layout.bytesPerBlock + layout.summaryBytesPerBlock) / KVLayout.blockTokens + (16 << 20))
             let policy: AttentionPolicy
             do { policy = try AttentionPolicy.named(attention) } catch { throw ValidationError("--attention: \(error)") }
+            var compressions: [KVCompressionPolicy] = []
+            if let kvCompression {
+                for text in kvCompression.split(separator: ",") {
+                    do { compressions.append(try KVCompressionPolicy.parse(text.trimmingCharacters(in: .whitespaces))) } catch {
+                        throw ValidationError("--kv-compression: \(error)")
+                    }
+                }
+            }
+            // The shared context, a run's own cache, and the expanded copies GQA-expanding policies make.
+            let group = model.config.queryHeadCount / model.config.kvHeadCount
+            let expanded = compressions.map { $0.expandsGQA ? group * ($0.budget + genTokens + 64) : 0 }.max() ?? 0
+            let tokenBudget = 2 * (longest + 64) + expanded
+            let pool = try KVBlockPool(layout: layout, budgetBytes: tokenBudget * layout.streamCount
+                                       * (layout.bytesPerBlock + layout.summaryBytesPerBlock) / KVLayout.blockTokens + (16 << 20))
             let runner = BenchRunner(model: model, pool: pool, depth: depth, attention: policy)
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            var tests: [(String, () -> Double)] = promptLengths.map { n in ("pp\(n)", { runner.prompt(n) }) }
-            if genTokens > 0 { tests.append(("tg\(genTokens)", { runner.generate(genTokens) })) }
+            let untimed = compressions.map { $0.decodeGap + 1 }.max() ?? 0
+            if genTokens > 0, !compressions.isEmpty, genTokens <= untimed {
+                throw ValidationError("--gen-tokens must exceed the \(untimed) untimed decode steps of --kv-compression")
+            }
+
+            // Test groups: each pp test alone; the tg tests (one per compression policy) together,
+            // interleaved run by run so the machine's drift affects every policy alike.
+            struct Test {
+                var name: String
+                var compression: KVCompressionPolicy?
+                var measure: () -> Double
+                var statistics: BenchRunner.DecodeStatistics? = nil
+            }
+            var groups: [[Test]] = promptLengths.map { n in [Test(name: "pp\(n)", measure: { runner.prompt(n) })] }
+            if genTokens > 0 {
+                if compressions.isEmpty {
+                    groups.append([Test(name: "tg\(genTokens)", measure: { runner.generate(genTokens) })])
+                } else {
+                    groups.append(compressions.map { compression in
+                        Test(name: "tg\(genTokens)", compression: compression,
+                             measure: { runner.generate(genTokens, compression: compression, untimed: untimed) })
+                    })
+                }
+            }
 
             var rows: [BenchResult] = []
-            for (test, measure) in tests {
+            for var group in groups {
+                let test = group[0].name
                 let llama = llamaBench.map { LlamaBench(binary: $0, model: path, threads: threads, test: test, depth: depth) }
-                _ = measure()                                   // warm-up
+                for item in group { _ = item.measure() }           // warm-up
                 try llama?.warmUp()
-                var ours: [Double] = []
+                var ours = [[Double]](repeating: [], count: group.count)
                 var theirs: [Int: [Double]] = [0: [], 1: []]   // flash attention off / on
                 for _ in 0..<runs {
-                    ours.append(measure())
+                    for index in group.indices {
+                        ours[index].append(group[index].measure())
+                        if test.hasPrefix("tg") { group[index].statistics = runner.lastStatistics }
+                    }
                     if let llama {
                         for flash in [0, 1] { theirs[flash]!.append(try llama.run(flashAttention: flash)) }
                     }
                 }
-                var result = BenchResult(engine: "entropyinfer", model: name, test: test, depth: depth, threads: threads, runs: ours)
-                if test.hasPrefix("tg") {
-                    // Decode reads every weight once per token plus the KV of the context so far.
-                    let averageContext = Double(depth) + Double(genTokens) / 2
-                    let bytes = Double(model.weightBytesPerToken) + averageContext * Double(layout.bytesPerToken)
-                    result.gigabytesPerSecond = bytes * median(ours) / 1e9
+                let best = median(theirs[0]!) >= median(theirs[1]!) ? 0 : 1
+                var groupRows: [BenchResult] = []
+                for (index, item) in group.enumerated() {
+                    var result = BenchResult(engine: "entropyinfer", model: name, test: test, depth: depth, threads: threads,
+                                             runs: ours[index])
+                    if let statistics = item.statistics {
+                        // Decode reads every weight once per token plus the KV the cache holds.
+                        let bytes = Double(model.weightBytesPerToken) + statistics.meanKVBytes
+                        result.gigabytesPerSecond = bytes * median(ours[index]) / 1e9
+                        if let compression = item.compression {
+                            result.kvCompression = compression.shortDescription
+                            result.kvCompressionKnobs = compression.description
+                            result.timedTokens = genTokens - untimed
+                            result.kvBytesEnd = statistics.kvBytes
+                            result.kvBytesUncompressed = statistics.uncompressedKVBytes
+                        }
+                    }
+                    if llama != nil && group.count > 1 { result.ratio = median(zip(ours[index], theirs[best]!).map { $0 / $1 }) }
+                    groupRows.append(result)
                 }
-                rows.append(result)
                 if llama != nil {
-                    let best = median(theirs[0]!) >= median(theirs[1]!) ? 0 : 1
                     var other = BenchResult(engine: "llama.cpp", model: name, test: test, depth: depth, threads: threads, runs: theirs[best]!)
                     other.flashAttention = best == 1
-                    other.ratio = median(zip(ours, theirs[best]!).map { $0 / $1 })
-                    rows.append(other)
+                    if group.count == 1 { other.ratio = median(zip(ours[0], theirs[best]!).map { $0 / $1 }) }
+                    groupRows.append(other)
                 }
-                if json { for row in rows.suffix(llama == nil ? 1 : 2) { print(row.jsonLine) } }
+                if json { for row in groupRows { print(row.jsonLine) } }
+                rows += groupRows
             }
             let readBandwidth = bandwidth ? MemoryBandwidth.measureRead(pool: model.threads) : nil
             if json {
@@ -120,14 +181,25 @@ struct Bench: ParsableCommand {
     }
 
     private func printTable(_ rows: [BenchResult], file: GGUFFile) {
-        print("| engine | model | threads | test | depth | tokens/s (median) | min | max | ratio | decode GB/s |")
-        print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        let compressed = rows.contains { $0.kvCompression != nil }
+        print("| engine | model | threads | test | depth | tokens/s (median) | min | max | ratio | decode GB/s |"
+              + (compressed ? " KV compression | timed tokens | KV MiB at end | uncompressed MiB |" : ""))
+        print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (compressed ? " --- | ---: | ---: | ---: |" : ""))
         for row in rows {
             let engine = row.engine + (row.flashAttention.map { $0 ? " (fa on)" : " (fa off)" } ?? "")
-            print(String(format: "| %@ | %@ | %d | %@ | %d | %.2f | %.2f | %.2f | %@ | %@ |", engine, row.model, row.threads,
-                         row.test, row.depth, row.tokensPerSecond, row.runs.min() ?? 0, row.runs.max() ?? 0,
-                         row.ratio.map { String(format: "%.2f×", $0) } ?? "",
-                         row.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? ""))
+            var line = String(format: "| %@ | %@ | %d | %@ | %d | %.2f | %.2f | %.2f | %@ | %@ |", engine, row.model, row.threads,
+                              row.test, row.depth, row.tokensPerSecond, row.runs.min() ?? 0, row.runs.max() ?? 0,
+                              row.ratio.map { String(format: "%.2f×", $0) } ?? "",
+                              row.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? "")
+            if compressed {
+                if let policy = row.kvCompression {
+                    line += String(format: " %@ | %d | %.1f | %.1f |", policy, row.timedTokens ?? 0,
+                                   Double(row.kvBytesEnd ?? 0) / 1_048_576, Double(row.kvBytesUncompressed ?? 0) / 1_048_576)
+                } else {
+                    line += " | | | |"
+                }
+            }
+            print(line)
         }
         let cpu = "CPU: \(ProcessInfo.processInfo.activeProcessorCount) threads available"
         print("\n\(cpu); ratio = median over runs of (entropyinfer / llama.cpp) for the pair of the same run.")
@@ -143,6 +215,19 @@ final class BenchRunner {
     let attention: AttentionPolicy
     private var random = 0x2545_F491_4F6C_DD1D as UInt64
     private var logits: [Float]
+    /// The tg context, computed once: every run adopts its full blocks (shared, as prefix-cache
+    /// hits are) and computes the rest itself.
+    private var template: KVSequence?
+    private var templateTokens: [Int32] = []
+
+    /// Of a tg run: KV bytes held at the end, what the positions hold uncompressed, and the mean
+    /// KV bytes held over the timed tokens.
+    struct DecodeStatistics {
+        var kvBytes = 0
+        var uncompressedKVBytes = 0
+        var meanKVBytes = 0.0
+    }
+    private(set) var lastStatistics = DecodeStatistics()
 
     init(model: Model, pool: KVBlockPool, depth: Int, attention: AttentionPolicy = .dense) {
         self.model = model
@@ -159,16 +244,27 @@ final class BenchRunner {
         }
     }
 
-    /// A cache holding `depth` tokens of context (not timed).
-    private func contextCache() -> KVSequence {
+    /// A cache holding `depth` tokens of context (not timed): the template's full blocks, then
+    /// at least the last `recompute` tokens computed here (recording their queries).
+    private func contextCache(recompute: Int = 1, observation: ObservationWindow? = nil) -> KVSequence {
         let kv = KVSequence(pool: pool)
-        if depth > 0 { feed(randomTokens(depth), into: kv) }
+        guard depth > 0 else { return kv }
+        if template == nil {
+            let shared = KVSequence(pool: pool)
+            templateTokens = randomTokens(depth)
+            feed(templateTokens, into: shared)
+            template = shared
+        }
+        let adopted = max(0, depth - recompute) / KVLayout.blockTokens
+        kv.adopt(prefix: (0..<adopted).map { template!.streamBlocks(atBlock: $0)! })
+        feed(Array(templateTokens[kv.positionCount...]), into: kv, observation: observation)
         return kv
     }
 
     /// Runs tokens through the model in 512-token batches (one batch for `reference`, which needs
     /// the whole prompt), logits for the last one only.
-    private func feed(_ tokens: [Int32], into kv: KVSequence, policy: AttentionPolicy = .dense) {
+    private func feed(_ tokens: [Int32], into kv: KVSequence, policy: AttentionPolicy = .dense,
+                      observation: ObservationWindow? = nil) {
         var start = 0
         let end = kv.positionCount + tokens.count
         let segment = policy.segmentTokens
@@ -179,7 +275,8 @@ final class BenchRunner {
             let batch = Array(tokens[start..<min(start + step, tokens.count)])
             try! kv.reserve(appending: batch.count)
             logits.withUnsafeMutableBufferPointer {
-                model.forward(.single(batch, kv: kv, attention: policy, denseFromPosition: denseFrom), logits: $0.baseAddress!)
+                model.forward(.single(batch, kv: kv, attention: policy, denseFromPosition: denseFrom, observation: observation),
+                              logits: $0.baseAddress!)
             }
             start += batch.count
         }
@@ -187,26 +284,41 @@ final class BenchRunner {
 
     /// Tokens per second of processing `count` prompt tokens.
     func prompt(_ count: Int) -> Double {
-        let kv = contextCache()
+        let kv = KVSequence(pool: pool)
         defer { kv.releaseAll() }
+        if depth > 0 { feed(randomTokens(depth), into: kv) }
         let tokens = randomTokens(count)
         let start = DispatchTime.now().uptimeNanoseconds
         feed(tokens, into: kv, policy: attention)
         return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
-    /// Tokens per second of generating `count` tokens one at a time.
-    func generate(_ count: Int) -> Double {
-        let kv = contextCache()
+    /// Tokens per second of generating `count` tokens one at a time, under `compression` (the
+    /// server's compressor after every pass), timing the tokens after the first `untimed`
+    /// (the policies' output-aware round happens within them, so speeds compare).
+    func generate(_ count: Int, compression: KVCompressionPolicy? = nil, untimed: Int = 0) -> Double {
+        let compressor = compression.flatMap { model.makeCompressor(policy: $0) }
+        let window = compressor?.window
+        let kv = contextCache(recompute: (compression?.windowTokens ?? 0) + 1, observation: window)
         defer { kv.releaseAll() }
+        compressor?.afterForward(kv: kv, promptTokens: depth)
         var token = randomTokens(1)[0]
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<count {
+        var start = DispatchTime.now().uptimeNanoseconds
+        var heldBytes = 0.0
+        for step in 0..<count {
+            if step == untimed { start = DispatchTime.now().uptimeNanoseconds }
             try! kv.reserve(appending: 1)
-            logits.withUnsafeMutableBufferPointer { model.forward(.single([token], kv: kv), logits: $0.baseAddress!) }
+            logits.withUnsafeMutableBufferPointer {
+                _ = model.forward(.single([token], kv: kv, observation: window), logits: $0.baseAddress!)
+            }
+            compressor?.afterForward(kv: kv, promptTokens: depth)
+            if step >= untimed { heldBytes += Double(kv.heldBytes) }
             token = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
         }
-        return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        lastStatistics = DecodeStatistics(kvBytes: kv.heldBytes, uncompressedKVBytes: kv.uncompressedBytes,
+                                          meanKVBytes: heldBytes / Double(count - untimed))
+        return Double(count - untimed) / seconds
     }
 }
 
@@ -222,6 +334,12 @@ struct BenchResult {
     var ratio: Double?
     /// Decode: bytes read per token (weights + KV) × tokens/s.
     var gigabytesPerSecond: Double?
+    /// tg under --kv-compression: the policy, tokens timed, KV bytes at the end and uncompressed.
+    var kvCompression: String?
+    var kvCompressionKnobs: String?
+    var timedTokens: Int?
+    var kvBytesEnd: Int?
+    var kvBytesUncompressed: Int?
 
     init(engine: String, model: String, test: String, depth: Int, threads: Int, runs: [Double]) {
         self.engine = engine; self.model = model; self.test = test; self.depth = depth; self.threads = threads; self.runs = runs
@@ -238,6 +356,11 @@ struct BenchResult {
         if let flashAttention { object["flash_attention"] = flashAttention }
         if let ratio { object["ratio_entropyinfer_over_llamacpp"] = (ratio * 1000).rounded() / 1000 }
         if let gigabytesPerSecond { object["decode_gigabytes_per_second"] = (gigabytesPerSecond * 100).rounded() / 100 }
+        if let kvCompression { object["kv_compression"] = kvCompression }
+        if let kvCompressionKnobs { object["kv_compression_knobs"] = kvCompressionKnobs }
+        if let timedTokens { object["timed_tokens"] = timedTokens }
+        if let kvBytesEnd { object["kv_bytes_end"] = kvBytesEnd }
+        if let kvBytesUncompressed { object["kv_bytes_uncompressed"] = kvBytesUncompressed }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

@@ -3,6 +3,7 @@ import Attention
 import Engine
 import Foundation
 import GGUF
+import KVMemory
 import Models
 import Sampling
 import Tokenization
@@ -23,6 +24,9 @@ struct Generate: ParsableCommand {
 
     @Option(name: .long, help: "Prefill attention policy: dense, reference, entropy or uniform (any prompt length).")
     var attention: String = "dense"
+
+    @Option(name: .long, help: "KV cache compression during decoding: POLICY or POLICY:BUDGET, POLICY one of none, streaming, snapkv, latent, entropy (any prompt length).")
+    var kvCompression: String = "none"
 
     @Flag(name: .long, help: "Wrap the prompt as a user message in the model's chat template.")
     var chat = false
@@ -99,6 +103,11 @@ struct Generate: ParsableCommand {
         } catch {
             throw ValidationError("--attention: \(error)")
         }
+        do {
+            request.kvCompression = try KVCompressionPolicy.parse(kvCompression)
+        } catch {
+            throw ValidationError("--kv-compression: \(error)")
+        }
         let handle = try engine.submit(request)
         loop: while true {
             switch handle.next(timeout: 3600) {
@@ -113,6 +122,13 @@ struct Generate: ParsableCommand {
                                   usage.completionTokens,
                                   Double(max(usage.completionTokens - 1, 0)) / max(generationSeconds, 1e-9),
                                   reason.rawValue))
+                if usage.kvCompressionPolicy != "none" {
+                    printError(String(format: "kv compression: %@ (budget %d), %d rounds, %d entries evicted, KV %.1f MiB held vs %.1f MiB uncompressed (%.1f%%)",
+                                      usage.kvCompressionPolicy, usage.kvCompressionBudget, usage.kvCompressions,
+                                      usage.kvEntriesEvicted, Double(usage.kvBytes) / 1_048_576,
+                                      Double(usage.kvBytesUncompressed) / 1_048_576,
+                                      100 * Double(usage.kvBytes) / Double(max(1, usage.kvBytesUncompressed))))
+                }
                 if usage.attentionPairsDense > 0 {
                     printError(String(format: "attention: %@, %.1f%% of dense query-key pairs computed",
                                       usage.attentionPolicy,

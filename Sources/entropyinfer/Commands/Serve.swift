@@ -122,6 +122,14 @@ func makeGenerationService(configuration: Configuration, logger: Logger) throws 
     var attention = try AttentionPolicy.named(configuration.attentionPolicy)
     attention.minimumPromptTokens = configuration.attentionMinPromptTokens
     engine.defaultAttention = attention
+    do {
+        var compression = try KVCompressionPolicy.named(configuration.kvCompressionPolicy)
+        try compression.set("budget", integer: configuration.kvCompressionBudget)
+        compression.minimumPromptTokens = configuration.kvCompressionMinPromptTokens
+        engine.defaultKVCompression = try compression.validated()
+    } catch {
+        throw ValidationError("kv_compression: \(error)")
+    }
     let service = try InferenceEngine(configuration: engine)
     if configuration.contextLength > service.model.contextLength {
         throw ValidationError("context_length \(configuration.contextLength) exceeds the model's \(service.model.contextLength) tokens")

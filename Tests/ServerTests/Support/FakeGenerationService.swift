@@ -1,4 +1,5 @@
 import Engine
+import KVMemory
 import Server
 import Foundation
 import Tokenization
@@ -123,6 +124,14 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
             usage.attentionPairsDense = 100 * request.prompt.count
             usage.attentionPairsComputed = 60 * request.prompt.count
         }
+        if let compression = request.kvCompression, !compression.isNone {
+            // Compression holds a quarter of the fake's KV.
+            usage.kvCompressionPolicy = compression.kind.rawValue
+            usage.kvCompressionBudget = compression.budget
+            usage.kvBytesUncompressed = 1024 * request.prompt.count
+            usage.kvBytes = 256 * request.prompt.count
+            usage.kvCompressions = 2
+        }
         if request.returnProgress, plan.progressSteps > 0 {
             for step in 1...plan.progressSteps {
                 if !sleep(plan.prefillDelay / Double(plan.progressSteps), handle) { return finishCancelled(handle, usage) }
@@ -219,7 +228,8 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
     func sessions() -> [SessionSnapshot] {
         lock.withLock {
             live > 0 ? [SessionSnapshot(requestID: submittedRequests.last?.id ?? "", state: "running", promptTokens: 12,
-                                        processedPromptTokens: 12, generatedTokens: 3, kvBytes: 4096)] : []
+                                        processedPromptTokens: 12, generatedTokens: 3, kvBytes: 4096,
+                                        kvBytesUncompressed: 16384, kvCompression: "entropy", kvCompressions: 1)] : []
         }
     }
 }

@@ -1,0 +1,229 @@
+import Foundation
+
+/// The decisions of the KV compression policies, as pure functions of scores: which entries of a
+/// stream stay (ascending entry indices). Nothing here touches storage; `KVSequence.compact`
+/// applies a decision. Entry i is the i-th entry of a stream in position order.
+///
+/// Ties between equal scores go to the lower entry index (PyTorch's `topk` leaves tie order
+/// unspecified), so a decision is a pure function of its inputs.
+public enum KVCompressionSelection {
+    // MARK: - Building blocks
+
+    /// PyTorch `F.avg_pool1d(x, kernel, stride=1, padding=kernel/2)` with its default
+    /// `count_include_pad=True`: every output divides by `kernel`, padding counting as zeros.
+    public static func averagePool(_ values: [Float], kernel: Int) -> [Float] {
+        guard kernel > 1 else { return values }
+        let half = kernel / 2
+        let divisor = Float(kernel)
+        return values.indices.map { index in
+            var sum: Float = 0
+            for j in max(0, index - half)...min(values.count - 1, index + half) { sum += values[j] }
+            return sum / divisor
+        }
+    }
+
+    /// PyTorch `F.max_pool1d(x, kernel, stride=1, padding=kernel/2)`: padding never wins.
+    public static func maxPool(_ values: [Float], kernel: Int) -> [Float] {
+        guard kernel > 1 else { return values }
+        let half = kernel / 2
+        return values.indices.map { index in
+            var best = -Float.infinity
+            for j in max(0, index - half)...min(values.count - 1, index + half) { best = max(best, values[j]) }
+            return best
+        }
+    }
+
+    public static func pool(_ values: [Float], kernel: Int, pooling: KVCompressionPolicy.Pooling) -> [Float] {
+        switch pooling {
+        case .avg: return averagePool(values, kernel: kernel)
+        case .max: return maxPool(values, kernel: kernel)
+        }
+    }
+
+    /// Indices of the `count` largest values (ties to the lower index), ascending. A bounded
+    /// heap: O(n log count).
+    public static func largest(_ values: [Float], count: Int) -> [Int32] {
+        guard count > 0 else { return [] }
+        guard count < values.count else { return values.indices.map { Int32($0) } }
+        var heap: [Int32] = []   // min-heap on goodness: the root is the worst kept index
+        heap.reserveCapacity(count)
+        @inline(__always) func better(_ a: Int32, _ b: Int32) -> Bool {
+            let va = values[Int(a)], vb = values[Int(b)]
+            return va > vb || (va == vb && a < b)
+        }
+        for index in values.indices {
+            let candidate = Int32(index)
+            if heap.count < count {
+                heap.append(candidate)
+                var node = heap.count - 1
+                while node > 0 {
+                    let parent = (node - 1) / 2
+                    guard better(heap[parent], heap[node]) else { break }
+                    heap.swapAt(parent, node)
+                    node = parent
+                }
+            } else if better(candidate, heap[0]) {
+                heap[0] = candidate
+                var node = 0
+                while true {
+                    let left = 2 * node + 1, right = left + 1
+                    var worst = node
+                    if left < heap.count && better(heap[worst], heap[left]) { worst = left }
+                    if right < heap.count && better(heap[worst], heap[right]) { worst = right }
+                    if worst == node { break }
+                    heap.swapAt(node, worst)
+                    node = worst
+                }
+            }
+        }
+        return heap.sorted()
+    }
+
+    // MARK: - Baselines
+
+    /// SnapKV's `update_kv` and the released `compress_kv` (the latent policy): `scores[i]` is
+    /// entry i's attention averaged (or summed: the ranking is the same) over the observation
+    /// queries. With fewer than `budget` entries nothing is compressed (nil, the released
+    /// `if q_len < max_capacity_prompt: return`). Otherwise the scores of entries
+    /// [0, n − window) are pooled, their top `budget − window` kept, plus the last `window`
+    /// entries. Ascending; the released code orders the kept past by score, which attention
+    /// does not depend on.
+    public static func snapKV(scores: [Float], budget: Int, window: Int, kernel: Int,
+                              pooling: KVCompressionPolicy.Pooling = .avg) -> [Int32]? {
+        let n = scores.count
+        guard n >= budget, budget > window else { return nil }
+        let past = Array(scores[0..<(n - window)])
+        let pooled = pool(past, kernel: kernel, pooling: pooling)
+        return largest(pooled, count: budget - window) + (n - window..<n).map { Int32($0) }
+    }
+
+    /// StreamingLLM: the first `sinks` entries and the last `budget − sinks`; nil when the
+    /// stream holds at most `budget` entries.
+    public static func streaming(entryCount n: Int, budget: Int, sinks: Int) -> [Int32]? {
+        guard n > budget, budget > sinks else { return nil }
+        return (0..<sinks).map { Int32($0) } + (n - (budget - sinks)..<n).map { Int32($0) }
+    }
+
+    // MARK: - The entropy policy
+
+    /// One layer's decision under the `entropy` policy.
+    public struct LayerPlan: Sendable, Equatable {
+        /// Per KV head: kept entry indices, ascending.
+        public var keep: [[Int32]]
+        /// Per KV head: entries allotted (kept = min(budget, entries)).
+        public var budgets: [Int]
+        /// Per KV head: entropy in nats of the head's (group-aggregated) attention over its entries.
+        public var entropies: [Double]
+    }
+
+    /// Shares `total` entries between the KV heads of a layer and picks each head's entries.
+    ///
+    /// `scores[h][i]`: head h's attention to entry i, averaged over the observation queries and
+    /// aggregated over the query group. Per head, the first `sinks` and the last `recent` entries
+    /// are always kept; the others are ranked by their pooled scores. A head's budget lies in
+    /// [max(always kept, ⌈minimumHeadFraction × mean⌉), ⌊maximumHeadFactor × mean⌋] (and never
+    /// above its entries), mean = total / heads; the rest of `total` goes one entry at a time to
+    /// the head the allocation favours:
+    /// - `coverage`: the head whose kept entries hold the smallest fraction of its pooled score
+    ///   mass (max-min retained attention: low-entropy heads saturate early, flat heads take more);
+    /// - `adakv`: the head whose next entry has the largest normalised score (AdaKV);
+    /// - `entropy`: budgets proportional to exp(entropy), the head's effective support;
+    /// - `uniform`: the head with the smallest budget.
+    /// Ties go to the lower head index. Returns nil when every entry fits (nothing to do).
+    public static func entropyLayer(scores: [[Float]], total: Int, sinks: Int, recent: Int, kernel: Int,
+                                    pooling: KVCompressionPolicy.Pooling, allocation: KVCompressionPolicy.Allocation,
+                                    minimumHeadFraction: Double, maximumHeadFactor: Double) -> LayerPlan? {
+        let heads = scores.count
+        guard heads > 0, scores.reduce(0, { $0 + $1.count }) > total else { return nil }
+        let mean = Double(total) / Double(heads)
+
+        struct Head {
+            var n = 0, fixedLow = 0, fixedHigh = 0
+            var order: [Int32] = []          // candidates, best pooled score first
+            var cumulative: [Double] = []    // pooled mass of the best k candidates, k = 0...
+            var mass = 0.0                   // total pooled candidate mass
+            var entropy = 0.0
+            var low = 0, high = 0
+            var fixed: Int { fixedLow + (n - fixedHigh) }
+        }
+        var state = [Head](repeating: Head(), count: heads)
+        for h in 0..<heads {
+            let values = scores[h]
+            var head = Head()
+            head.n = values.count
+            head.fixedLow = min(sinks, head.n)
+            head.fixedHigh = max(head.fixedLow, head.n - recent)
+            let candidates = Array(values[head.fixedLow..<head.fixedHigh])
+            let pooled = pool(candidates, kernel: kernel, pooling: pooling)
+            head.order = pooled.indices.map { Int32($0) }.sorted { a, b in
+                let va = pooled[Int(a)], vb = pooled[Int(b)]
+                return va > vb || (va == vb && a < b)
+            }
+            head.cumulative = [0]
+            head.cumulative.reserveCapacity(pooled.count + 1)
+            var running = 0.0
+            for index in head.order {
+                running += Double(max(0, pooled[Int(index)]))
+                head.cumulative.append(running)
+            }
+            head.mass = running
+            head.entropy = entropy(values)
+            head.low = min(head.n, max(head.fixed, Int((minimumHeadFraction * mean).rounded(.up))))
+            head.high = min(head.n, max(head.low, Int((maximumHeadFactor * mean).rounded(.down))))
+            state[h] = head
+        }
+
+        var budgets = state.map(\.low)
+        var remaining = total - budgets.reduce(0, +)
+        let weights = state.map { exp($0.entropy) }
+        while remaining > 0 {
+            var chosen = -1
+            var best = 0.0
+            for h in 0..<heads where budgets[h] < state[h].high {
+                let head = state[h]
+                let taken = budgets[h] - head.fixed
+                let key: Double
+                switch allocation {
+                case .coverage:
+                    // Smaller retained fraction first (negated so larger is better).
+                    key = head.mass > 0 ? -head.cumulative[taken] / head.mass : -1
+                case .adakv:
+                    key = head.mass > 0 ? (head.cumulative[taken + 1] - head.cumulative[taken]) / head.mass : 0
+                case .entropy:
+                    key = -Double(budgets[h]) / weights[h]
+                case .uniform:
+                    key = -Double(budgets[h])
+                }
+                if chosen < 0 || key > best { chosen = h; best = key }
+            }
+            guard chosen >= 0 else { break }
+            budgets[chosen] += 1
+            remaining -= 1
+        }
+
+        var keep: [[Int32]] = []
+        keep.reserveCapacity(heads)
+        for h in 0..<heads {
+            let head = state[h]
+            let taken = max(0, budgets[h] - head.fixed)
+            var kept = (0..<head.fixedLow).map { Int32($0) }
+            kept += head.order.prefix(taken).map { $0 + Int32(head.fixedLow) }.sorted()
+            kept += (head.fixedHigh..<head.n).map { Int32($0) }
+            keep.append(kept)
+        }
+        return LayerPlan(keep: keep, budgets: budgets, entropies: state.map(\.entropy))
+    }
+
+    /// Entropy in nats of `scores` normalised to sum 1 (0 when they sum to 0).
+    public static func entropy(_ scores: [Float]) -> Double {
+        var total = 0.0
+        for value in scores where value > 0 { total += Double(value) }
+        guard total > 0 else { return 0 }
+        var result = 0.0
+        for value in scores where value > 0 {
+            let p = Double(value) / total
+            result -= p * log(p)
+        }
+        return result
+    }
+}

@@ -1,0 +1,311 @@
+import Attention
+import CKernels
+import Foundation
+import Kernels
+import KVMemory
+import Testing
+
+/// Scoring, decode attention over compacted caches, and when each policy compresses.
+@Suite struct KVCompressionTests {
+    /// A one-layer cache of `weights.count` entries whose logits against the query (4, 0, ...)
+    /// at scale 1/4 are ln(weight): each query's softmax is proportional to the weights.
+    static func weightedCache(_ weights: [Double]) throws -> (KVSequence, ObservationWindow, AttentionGeometry) {
+        let geometry = AttentionGeometry(queryHeadCount: 1, kvHeadCount: 1, headDim: 16)
+        let layout = KVLayout(layerCount: 1, kvHeadCount: 1, headDim: 16, dataType: .f32)
+        let pool = try KVBlockPool(layout: layout, budgetBytes: 1 << 20)
+        let kv = KVSequence(pool: pool)
+        var keys = [Float](repeating: 0, count: weights.count * 16)
+        for (entry, weight) in weights.enumerated() { keys[entry * 16] = Float(log(weight)) }
+        let values = [Float](repeating: 1, count: weights.count * 16)
+        try kv.reserve(appending: weights.count)
+        kv.append(layer: 0, count: weights.count, keys: keys, values: values, rowStride: 16)
+        kv.advance(to: weights.count)
+        let window = ObservationWindow(capacity: 3, layerCount: 1, queryWidth: 16)
+        var query = [Float](repeating: 0, count: weights.count * 16)
+        for token in 0..<weights.count { query[token * 16] = 4 }
+        query.withUnsafeBufferPointer {
+            window.record(layer: 0, queries: AttentionQueries(base: $0.baseAddress!, tokenStride: 16, tokenCount: weights.count,
+                                                              firstPosition: 0))
+        }
+        return (kv, window, geometry)
+    }
+
+    /// Hand-computed scores of the released latent window: 2 observation queries at positions
+    /// 5 and 6 over 8 entries of weights w = (4, 1, 1, 2, 8, 1, 1, 2). The released mask lets
+    /// each query see one entry past itself (limit offset 1): query 5 normalises over entries
+    /// 0..6 (sum 18), query 6 over 0..7 (sum 20); causally (offset 0) over 0..5 (17) and 0..6 (18).
+    @Test func latentScoresFixture() throws {
+        let weights: [Double] = [4, 1, 1, 2, 8, 1, 1, 2]
+        let (kv, window, geometry) = try Self.weightedCache(weights)
+        let scorer = ObservationScorer(geometry: geometry, threads: ThreadPool(threadCount: 1))
+        let slots = window.slots(endingAt: 7, count: 2)
+        #expect(slots.map(\.position) == [5, 6])
+
+        let released = scorer.scores(layer: 0, kv: kv, window: window, slots: slots, limitOffset: 1)[0][0]
+        let releasedExpected = weights.enumerated().map { entry, w in
+            entry <= 6 ? w * (1.0 / 18 + 1.0 / 20) / 2 : w / 20 / 2
+        }
+        for (got, want) in zip(released, releasedExpected) { #expect(abs(Double(got) - want) < 1e-6 * max(1, want * 10)) }
+
+        let causal = scorer.scores(layer: 0, kv: kv, window: window, slots: slots, limitOffset: 0)[0][0]
+        let causalExpected = weights.enumerated().map { entry, w in
+            entry <= 5 ? w * (1.0 / 17 + 1.0 / 18) / 2 : entry == 6 ? w / 18 / 2 : 0
+        }
+        for (got, want) in zip(causal, causalExpected) { #expect(abs(Double(got) - want) < 1e-6) }
+
+        // The latent selection on the released scores, budget 5, window 2: candidates 0..5 pool to
+        // c·(1.2, 1.6, 3.2, 2.6, 2.4, 2.2) (avg pool 5, zero padding counted), so 2, 3, 4 win
+        // and entry 0 — the second-largest raw score — is dropped; 6 and 7 are the window.
+        #expect(KVCompressionSelection.snapKV(scores: released, budget: 5, window: 2, kernel: 5) == [2, 3, 4, 6, 7])
+    }
+
+    /// Random keys, compacted and split lanes: the scorer against a double-precision softmax.
+    @Test func scorerMatchesAReferenceOnCompactedAndSplitStreams() throws {
+        let geometry = AttentionGeometry(queryHeadCount: 4, kvHeadCount: 2, headDim: 32)
+        let layout = KVLayout(layerCount: 1, kvHeadCount: 2, headDim: 32)
+        let pool = try KVBlockPool(layout: layout, budgetBytes: 4 << 20)
+        let kv = KVSequence(pool: pool)
+        var random = TestRandom(state: 11)
+        let tokens = 300
+        let keys = random.array(tokens * 64, scale: 2), values = random.array(tokens * 64)
+        try kv.reserve(appending: tokens)
+        kv.append(layer: 0, count: tokens, keys: keys, values: values, rowStride: 64)
+        kv.advance(to: tokens)
+        let window = ObservationWindow(capacity: 9, layerCount: 1, queryWidth: 128)
+        let queries = random.array(tokens * 128, scale: 2)
+        queries.withUnsafeBufferPointer {
+            window.record(layer: 0, queries: AttentionQueries(base: $0.baseAddress!, tokenStride: 128, tokenCount: tokens,
+                                                              firstPosition: 0))
+        }
+        let kept0 = (0..<300).filter { $0 % 3 == 0 || $0 > 290 }.map { Int32($0) }
+        #expect(kv.compact(layer: 0, kvHead: 0, keep: [kept0]))
+        let kept1a = (0..<300).filter { $0 % 5 == 1 || $0 > 292 }.map { Int32($0) }
+        let kept1b = (0..<300).filter { $0 < 40 || $0 > 280 }.map { Int32($0) }
+        #expect(kv.compact(layer: 0, kvHead: 1, keep: [kept1a, kept1b]))
+        let slots = window.slots(endingAt: 299, count: 8)
+        let scores = ObservationScorer(geometry: geometry, threads: ThreadPool(threadCount: 2))
+            .scores(layer: 0, kv: kv, window: window, slots: slots, limitOffset: 0)
+        func f16(_ x: Float) -> Double { Double(ei_f16_to_f32(ei_f32_to_f16(x))) }
+        for kvHead in 0..<2 {
+            for member in 0..<2 {
+                let positions = kv.positions(layer: 0, kvHead: kvHead, member: kvHead == 0 ? 0 : member)
+                let head = kvHead * 2 + member
+                var expected = [Double](repeating: 0, count: positions.count)
+                for (_, position) in slots {
+                    let q = (0..<32).map { Double(queries[position * 128 + head * 32 + $0]) }
+                    let visible = positions.filter { Int($0) <= position }
+                    let logits = visible.map { p in
+                        (0..<32).reduce(0.0) { $0 + q[$1] * f16(keys[Int(p) * 64 + kvHead * 32 + $1]) } / Double(32).squareRoot()
+                    }
+                    let top = logits.max()!
+                    let total = logits.reduce(0) { $0 + exp($1 - top) }
+                    for index in visible.indices { expected[index] += exp(logits[index] - top) / total / Double(slots.count) }
+                }
+                let got = scores[kvHead][member]
+                #expect(got.count == positions.count)
+                for (a, b) in zip(got, expected) { #expect(abs(Double(a) - b) < 1e-5 + 1e-4 * b) }
+            }
+        }
+    }
+
+    /// Decode attention over a compacted stream is bit-identical to dense attention over a fresh
+    /// cache that holds only the kept entries (same packing from slot 0), and a split stream's
+    /// query heads each see only their own lane.
+    @Test func decodeAttentionReadsOnlyKeptEntries() throws {
+        let geometry = AttentionGeometry(queryHeadCount: 4, kvHeadCount: 2, headDim: 16)
+        let layout = KVLayout(layerCount: 1, kvHeadCount: 2, headDim: 16)
+        let threads = ThreadPool(threadCount: 2)
+        let attention = DenseAttention(geometry: geometry, threads: threads)
+        var random = TestRandom(state: 5)
+        let tokens = 700
+        let keys = random.array(tokens * 32, scale: 2), values = random.array(tokens * 32)
+        let query = random.array(64, scale: 2)
+        let pool = try KVBlockPool(layout: layout, budgetBytes: 8 << 20)
+
+        func output(_ kv: KVSequence) -> [Float] {
+            var out = [Float](repeating: .nan, count: 64)
+            query.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { o in
+                    attention.run(layer: 0, queries: AttentionQueries(base: q.baseAddress!, tokenStride: 64, tokenCount: 1,
+                                                                      firstPosition: kv.positionCount - 1),
+                                  kv: kv, output: AttentionOutput(base: o.baseAddress!, tokenStride: 64))
+                }
+            }
+            return out
+        }
+        func cache(_ rows: [Int]) throws -> KVSequence {
+            let kv = KVSequence(pool: pool)
+            try kv.reserve(appending: rows.count)
+            let k = rows.flatMap { Array(keys[$0 * 32..<($0 + 1) * 32]) }, v = rows.flatMap { Array(values[$0 * 32..<($0 + 1) * 32]) }
+            kv.append(layer: 0, count: rows.count, keys: k, values: v, rowStride: 32)
+            kv.advance(to: rows.count)
+            return kv
+        }
+        let kept = (0..<tokens).filter { $0 % 2 == 0 || $0 >= 650 }     // 375 entries: the decode path's chunks
+        let full = try cache(Array(0..<tokens))
+        #expect(full.compact(layer: 0, kvHead: 0, keep: [kept.map { Int32($0) }]))
+        #expect(full.compact(layer: 0, kvHead: 1, keep: [kept.map { Int32($0) }]))
+        let fresh = try cache(kept)
+        #expect(output(full) == output(fresh), "bit-identical")
+
+        // Split KV head 1: query head 2 reads the kept set, query head 3 only the last 300 entries.
+        let split = try cache(Array(0..<tokens))
+        #expect(split.compact(layer: 0, kvHead: 1, keep: [kept.map { Int32($0) }, (400..<tokens).map { Int32($0) }]))
+        let last = try cache(Array(400..<tokens))
+        let splitOutput = output(split), freshOutput = output(fresh), lastOutput = output(last), fullOutput = output(try cache(Array(0..<tokens)))
+        #expect(Array(splitOutput[0..<32]) == Array(fullOutput[0..<32]), "KV head 0 untouched")
+        #expect(Array(splitOutput[32..<48]) == Array(freshOutput[32..<48]), "query head 2 over its lane")
+        #expect(Array(splitOutput[48..<64]) == Array(lastOutput[48..<64]), "query head 3 over its lane")
+    }
+
+    // MARK: - When each policy compresses
+
+    /// Drives a compressor without a model: random keys, values and queries appended position by
+    /// position, as the forward pass would.
+    final class Driver {
+        let geometry = AttentionGeometry(queryHeadCount: 4, kvHeadCount: 2, headDim: 16)
+        let layers = 2
+        let kv: KVSequence
+        let compressor: KVCompressor
+        var random = TestRandom(state: 3)
+
+        init(_ policy: KVCompressionPolicy, poolBytes: Int = 8 << 20) throws {
+            let pool = try KVBlockPool(layout: KVLayout(layerCount: layers, kvHeadCount: 2, headDim: 16), budgetBytes: poolBytes)
+            kv = KVSequence(pool: pool)
+            compressor = KVCompressor(policy: policy, scorer: ObservationScorer(geometry: geometry, threads: ThreadPool(threadCount: 2)),
+                                      layerCount: layers)
+        }
+
+        /// Processes `count` tokens in one forward pass; returns whether the policy compacted.
+        @discardableResult
+        func forward(_ count: Int, prompt: Int) -> Bool {
+            try! kv.reserve(appending: count)
+            let keys = random.array(count * 32, scale: 2), values = random.array(count * 32), queries = random.array(count * 64, scale: 2)
+            for layer in 0..<layers {
+                kv.append(layer: layer, count: count, keys: keys, values: values, rowStride: 32)
+                queries.withUnsafeBufferPointer {
+                    compressor.window?.record(layer: layer, queries: AttentionQueries(
+                        base: $0.baseAddress!, tokenStride: 64, tokenCount: count, firstPosition: kv.positionCount))
+                }
+            }
+            kv.advance(to: kv.positionCount + count)
+            return compressor.afterForward(kv: kv, promptTokens: prompt)
+        }
+    }
+
+    static func policy(_ kind: KVCompressionPolicy.Kind, budget: Int) -> KVCompressionPolicy {
+        var policy = KVCompressionPolicy(kind: kind)
+        policy.budget = budget; policy.windowTokens = 8; policy.decodeGap = 4; policy.sinkTokens = 2; policy.slackTokens = 8
+        return policy
+    }
+
+    /// latent: nothing until decode step N+1 = 5 (position S+N = 68 in the cache), then every
+    /// query head keeps its own 24 entries, the last 8 positions among them; never again.
+    @Test func latentCompressesOnceAfterStepNPlusOneExpandingGQA() throws {
+        let driver = try Driver(Self.policy(.latent, budget: 24))
+        #expect(!(driver.forward(64, prompt: 64)))
+        for _ in 0..<4 { #expect(!(driver.forward(1, prompt: 64))) }
+        #expect(driver.forward(1, prompt: 64))
+        #expect(driver.compressor.statistics.firstCompressionAt == 69)
+        for layer in 0..<2 {
+            for kvHead in 0..<2 {
+                #expect(driver.kv.memberCount(layer: layer, kvHead: kvHead) == 2)
+                for member in 0..<2 {
+                    let positions = driver.kv.positions(layer: layer, kvHead: kvHead, member: member)
+                    #expect(positions.count == 24)
+                    #expect(Array(positions.suffix(8)) == Array(61...68).map { Int32($0) })
+                }
+            }
+        }
+        for _ in 0..<30 { #expect(!(driver.forward(1, prompt: 64))) }
+        #expect(driver.kv.entryCount(layer: 1, kvHead: 1, member: 1) == 54, "no later eviction")
+    }
+
+    @Test func snapKVCompressesAtTheEndOfPrefillOnly() throws {
+        var policy = Self.policy(.snapkv, budget: 24)
+        policy.expandGQA = false
+        let driver = try Driver(policy)
+        #expect(!(driver.forward(32, prompt: 64)), "prefill not finished")
+        #expect(driver.forward(32, prompt: 64))
+        for layer in 0..<2 {
+            for kvHead in 0..<2 {
+                #expect(driver.kv.memberCount(layer: layer, kvHead: kvHead) == 1, "grouped layout")
+                #expect(Array(driver.kv.positions(layer: layer, kvHead: kvHead).suffix(8)) == Array(56...63).map { Int32($0) })
+                #expect(driver.kv.entryCount(layer: layer, kvHead: kvHead) == 24)
+            }
+        }
+        for _ in 0..<10 { #expect(!(driver.forward(1, prompt: 64))) }
+    }
+
+    @Test func streamingKeepsSinksAndRecentWithinBudgetPlusSlack() throws {
+        let driver = try Driver(Self.policy(.streaming, budget: 20))
+        #expect(driver.forward(64, prompt: 64))
+        #expect(driver.kv.positions(layer: 0, kvHead: 0) == [0, 1] + (46...63).map { Int32($0) })
+        var rounds = 1
+        for _ in 0..<40 {
+            if driver.forward(1, prompt: 64) { rounds += 1 }
+            for layer in 0..<2 { #expect(driver.kv.largestEntryCount(layer: layer) <= 28) }
+        }
+        #expect(rounds == 1 + 40 / 9)
+        #expect(Array(driver.kv.positions(layer: 1, kvHead: 1).prefix(2)) == [0, 1])
+        #expect(driver.kv.positions(layer: 1, kvHead: 1).last == 103)
+    }
+
+    /// entropy: a first pass to 2 × budget at the end of a long prefill, the output-aware pass to
+    /// budget once N generated queries exist, then bounded by budget + slack per head; sinks and
+    /// the recent window always kept; per-head budgets sum to the layer's total.
+    @Test func entropyFirstPassOutputAwarePassAndBoundedGrowth() throws {
+        var policy = Self.policy(.entropy, budget: 24)
+        policy.prefillBudgetFactor = 2
+        let driver = try Driver(policy)
+        #expect(driver.forward(200, prompt: 200))
+        for layer in 0..<2 {
+            let total = (0..<2).reduce(0) { $0 + driver.kv.entryCount(layer: layer, kvHead: $1) }
+            #expect(total == 2 * 48, "first pass: 2 × budget per head on average")
+        }
+        for _ in 0..<3 { #expect(!(driver.forward(1, prompt: 200))) }
+        #expect(driver.forward(1, prompt: 200), "position S+N−1 in the cache: the output-aware pass")
+        let budgets = try #require(driver.compressor.budgets)
+        for layer in 0..<2 {
+            #expect(budgets[layer].reduce(0, +) == 48)
+            for kvHead in 0..<2 {
+                let positions = driver.kv.positions(layer: layer, kvHead: kvHead)
+                #expect(positions.count == budgets[layer][kvHead])
+                #expect(Array(positions.prefix(2)) == [0, 1], "sinks")
+                #expect(Array(positions.suffix(8)) == Array(196...203).map { Int32($0) }, "recent window")
+            }
+        }
+        var rounds = 0
+        for _ in 0..<60 {
+            if driver.forward(1, prompt: 200) { rounds += 1 }
+            let current = try #require(driver.compressor.budgets)
+            for layer in 0..<2 {
+                for kvHead in 0..<2 {
+                    #expect(driver.kv.entryCount(layer: layer, kvHead: kvHead) <= current[layer][kvHead] + 8)
+                }
+            }
+        }
+        #expect(rounds >= 6, "re-compressed every slack + 1 tokens (\(rounds))")
+        #expect(driver.compressor.statistics.largestBytesAfterCompression > 0)
+    }
+
+    /// Without the first pass (the default), nothing happens before the output-aware round.
+    @Test func entropyWithoutFirstPassWaitsForTheGeneratedQueries() throws {
+        let driver = try Driver(Self.policy(.entropy, budget: 24))
+        #expect(!driver.forward(200, prompt: 200))
+        for _ in 0..<3 { #expect(!driver.forward(1, prompt: 200)) }
+        #expect(driver.forward(1, prompt: 200))
+        #expect(driver.compressor.statistics.firstCompressionAt == 204)
+        for layer in 0..<2 { #expect(driver.kv.largestEntryCount(layer: layer) <= 48 * 4) }
+    }
+
+    @Test func budgetAboveTheCacheNeverCompacts() throws {
+        for kind in [KVCompressionPolicy.Kind.streaming, .snapkv, .latent, .entropy] {
+            let driver = try Driver(Self.policy(kind, budget: 512))
+            driver.forward(100, prompt: 100)
+            for _ in 0..<20 { driver.forward(1, prompt: 100) }
+            #expect(driver.compressor.statistics.compressions == 0, "\(kind)")
+            #expect(!driver.kv.isCompacted)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import KVMemory
+import Testing
+
+/// The policies' decisions on hand-computed fixtures, so the baselines are the released methods
+/// (SnapKV `update_kv`, EntropyInfer `compress_kv`), not approximations of them.
+@Suite struct KVCompressionSelectionTests {
+    /// PyTorch avg_pool1d(kernel 5, stride 1, padding 2) with count_include_pad=True divides every
+    /// window by 5, zeros counted at both ends.
+    @Test func averagePoolingCountsPaddingAsPyTorchDoes() {
+        let pooled = KVCompressionSelection.averagePool([1, 2, 3, 4, 5, 6], kernel: 5)
+        // (1+2+3)/5, (1+2+3+4)/5, (1+...+5)/5, (2+...+6)/5, (3+...+6)/5, (4+5+6)/5
+        let expected: [Float] = [1.2, 2.0, 3.0, 4.0, 3.6, 3.0]
+        for (value, want) in zip(pooled, expected) { #expect(abs(value - want) < 1e-6) }
+        #expect(KVCompressionSelection.averagePool([7, 8], kernel: 1) == [7, 8])
+        #expect(KVCompressionSelection.maxPool([1, 5, 2, 0, 0, 3], kernel: 3) == [5, 5, 5, 2, 3, 3])
+    }
+
+    @Test func largestBreaksTiesTowardsTheLowerIndex() {
+        #expect(KVCompressionSelection.largest([1, 3, 3, 2, 3], count: 2) == [1, 2])
+        #expect(KVCompressionSelection.largest([0, 0, 0, 0], count: 3) == [0, 1, 2])
+        #expect(KVCompressionSelection.largest([5, 1], count: 4) == [0, 1])
+        #expect(KVCompressionSelection.largest([5, 1], count: 0) == [])
+    }
+
+    /// SnapKV with the released defaults' pooling (avg, kernel 5): 10 entries, budget 6, window 2.
+    ///
+    /// Candidates are entries 0..7 (the last 2 form the kept window). Pooled scores:
+    ///   e0 (0.10+0.02+0.30)/5 = 0.084      e4 (0.30+0.01+0+0.05+0.20)/5 = 0.112
+    ///   e1 (0.10+0.02+0.30+0.01)/5 = 0.086 e5 (0.01+0+0.05+0.20+0.02)/5 = 0.056
+    ///   e2 (0.10+...+0.00)/5 = 0.086       e6 (0+0.05+0.20+0.02)/5 = 0.054
+    ///   e3 (0.02+0.30+0.01+0+0.05)/5 = 0.076 e7 (0.05+0.20+0.02)/5 = 0.054
+    /// Top 4: e4, e1, e2, e0 — entry 4 (raw score 0) is kept for its neighbour, entry 6 (raw 0.20)
+    /// is not. Without the zero padding counted, e0 (0.14) and e7 (0.09) would change the answer.
+    @Test func snapKVFixture() {
+        let scores: [Float] = [0.10, 0.02, 0.30, 0.01, 0.00, 0.05, 0.20, 0.02, 0.15, 0.15]
+        #expect(KVCompressionSelection.snapKV(scores: scores, budget: 6, window: 2, kernel: 5) == [0, 1, 2, 4, 8, 9])
+        // Without pooling the raw top 4 wins: 2 (0.30), 6 (0.20), 0 (0.10), 5 (0.05).
+        #expect(KVCompressionSelection.snapKV(scores: scores, budget: 6, window: 2, kernel: 1) == [0, 2, 5, 6, 8, 9])
+        // max pooling (kernel 3): e0 .10 e1 .30 e2 .30 e3 .30 e4 .05 e5 .20 e6 .20 e7 .20 → e1 e2 e3 e5.
+        #expect(KVCompressionSelection.snapKV(scores: scores, budget: 6, window: 2, kernel: 3, pooling: .max) == [1, 2, 3, 5, 8, 9])
+        // Fewer entries than the budget: SnapKV returns the cache untouched.
+        #expect(KVCompressionSelection.snapKV(scores: Array(scores.prefix(5)), budget: 6, window: 2, kernel: 5) == nil)
+        // Exactly the budget: everything stays.
+        #expect(KVCompressionSelection.snapKV(scores: Array(scores.prefix(6)), budget: 6, window: 2, kernel: 5) == [0, 1, 2, 3, 4, 5])
+    }
+
+    @Test func streamingKeepsSinksAndTheMostRecent() {
+        #expect(KVCompressionSelection.streaming(entryCount: 10, budget: 6, sinks: 2) == [0, 1, 6, 7, 8, 9])
+        #expect(KVCompressionSelection.streaming(entryCount: 6, budget: 6, sinks: 2) == nil)
+    }
+
+    /// Two heads, budget 8 each on average (16 in all), 2 sinks and 2 recent entries always kept,
+    /// no pooling: head 0 puts all its attention on 2 entries, head 1 spreads it over 24.
+    @Test func entropyLayerGivesFlatHeadsMoreAndKeepsSinksAndWindow() throws {
+        var concentrated = [Float](repeating: 0, count: 28)
+        concentrated[10] = 0.5; concentrated[17] = 0.5
+        let flat = [Float](repeating: 1.0 / 28, count: 28)
+        let plan = try #require(KVCompressionSelection.entropyLayer(
+            scores: [concentrated, flat], total: 16, sinks: 2, recent: 2, kernel: 1, pooling: .avg, allocation: .coverage,
+            minimumHeadFraction: 0.75, maximumHeadFactor: 4))
+        // Head 0 is covered by its floor (0.75 × 8 = 6: 4 fixed + its 2 entries); head 1 takes the rest.
+        #expect(plan.budgets == [6, 10])
+        #expect(plan.keep[0] == [0, 1, 10, 17, 26, 27])
+        #expect(plan.keep[1].count == 10)
+        #expect(Array(plan.keep[1].prefix(2)) == [0, 1] && Array(plan.keep[1].suffix(2)) == [26, 27])
+        #expect(plan.entropies[0] < plan.entropies[1])
+        #expect(abs(plan.entropies[1] - log(28)) < 1e-6)
+
+        let uniform = try #require(KVCompressionSelection.entropyLayer(
+            scores: [concentrated, flat], total: 16, sinks: 2, recent: 2, kernel: 1, pooling: .avg, allocation: .uniform,
+            minimumHeadFraction: 0.25, maximumHeadFactor: 4))
+        #expect(uniform.budgets == [8, 8])
+        // Everything fits: nothing to do.
+        #expect(KVCompressionSelection.entropyLayer(scores: [concentrated, flat], total: 56, sinks: 2, recent: 2, kernel: 1,
+                                                    pooling: .avg, allocation: .coverage, minimumHeadFraction: 0.25,
+                                                    maximumHeadFactor: 4) == nil)
+    }
+
+    @Test func adakvAndEntropyAllocationsFavourTheFlatHead() throws {
+        var peaked = [Float](repeating: 0.001, count: 40)
+        peaked[5] = 0.9
+        let flat = [Float](repeating: 0.025, count: 40)
+        for allocation in [KVCompressionPolicy.Allocation.adakv, .entropy, .coverage] {
+            let plan = try #require(KVCompressionSelection.entropyLayer(
+                scores: [peaked, flat], total: 20, sinks: 1, recent: 1, kernel: 1, pooling: .avg, allocation: allocation,
+                minimumHeadFraction: 0.25, maximumHeadFactor: 4))
+            #expect(plan.budgets.reduce(0, +) == 20)
+            #expect(plan.budgets[0] < plan.budgets[1], "\(allocation): \(plan.budgets)")
+            #expect(plan.keep[0].contains(5))
+        }
+    }
+
+    @Test func policyNamesKnobsAndTheCommandLineForm() throws {
+        let parsed = try KVCompressionPolicy.parse("entropy:512")
+        #expect(parsed.kind == .entropy && parsed.budget == 512)
+        #expect(try KVCompressionPolicy.parse("latent").budget == 1024)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("lossy") }
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("snapkv:x") }
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("snapkv:16") }   // ≤ window
+        var policy = KVCompressionPolicy(kind: .entropy)
+        try policy.set("allocation", string: "adakv")
+        try policy.set("pooling_kernel", integer: 7)
+        try policy.set("slack_tokens", number: 64)
+        try policy.set("expand_gqa", boolean: false)
+        #expect(policy.allocation == .adakv && policy.poolingKernel == 7 && policy.slackTokens == 64 && !policy.expandGQA)
+        #expect(throws: KVCompressionPolicyError.self) { try policy.set("pooling_kernel", integer: 4) }
+        #expect(throws: KVCompressionPolicyError.self) { try policy.set("allocation", string: "greedy") }
+        #expect(throws: KVCompressionPolicyError.self) { try policy.set("budget", number: 10.5) }
+        #expect(throws: KVCompressionPolicyError.self) { try policy.set("coverage", number: 0.5) }
+        #expect(KVCompressionPolicy(kind: .snapkv).expandsGQA && !KVCompressionPolicy(kind: .entropy).expandsGQA)
+    }
+}
