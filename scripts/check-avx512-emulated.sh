@@ -79,20 +79,23 @@ static void check_matrix(const type_info *t, size_t rows, size_t columns) {
     size_t activation_bytes = layout.row_bytes ? layout.row_bytes * max_inputs : 64;
     unsigned char *reference_activations = aligned_alloc(64, activation_bytes), *activations = aligned_alloc(64, activation_bytes);
     float *reference = malloc(sizeof(float) * max_inputs * rows), *output = malloc(sizeof(float) * max_inputs * rows);
-    for (int terms = 2; terms >= 1; terms--)
+    const float thresholds[3] = {0.0f, 1.0f, INFINITY};   // high, balanced, int8
+    for (int precision = 0; precision < 3; precision++)
     for (size_t inputs = 1; inputs <= max_inputs; inputs += (inputs < 5 ? 1 : 4)) {
+        const float threshold = thresholds[precision];
+        const int terms = precision == 2 ? 1 : 2;
         memset(reference_activations, 0, activation_bytes);
-        ei_quantize_activation_rows(EI_ISA_PORTABLE, t->type, input, columns, 0, inputs, reference_activations, terms);
+        ei_quantize_activation_rows(EI_ISA_PORTABLE, t->type, input, columns, 0, inputs, reference_activations, threshold);
         ei_matmul_groups(EI_ISA_PORTABLE, t->type, packed, rows, columns, reference_activations, input, inputs, reference, 0, (rows + 15) / 16, terms);
         for (int isa = EI_ISA_AVX2; isa <= EI_ISA_AVX512; isa++) {
             char what[160];
             memset(activations, 0, activation_bytes);
-            ei_quantize_activation_rows((ei_isa)isa, t->type, input, columns, 0, inputs, activations, terms);
-            snprintf(what, sizeof what, "%s activations isa %d, %d terms, %zu × %zu", t->name, isa, terms, inputs, columns);
+            ei_quantize_activation_rows((ei_isa)isa, t->type, input, columns, 0, inputs, activations, threshold);
+            snprintf(what, sizeof what, "%s activations isa %d, threshold %g, %zu × %zu", t->name, isa, threshold, inputs, columns);
             expect(memcmp(activations, reference_activations, layout.row_bytes * inputs) == 0, what);
             for (size_t i = 0; i < inputs * rows; i++) output[i] = NAN;
             ei_matmul_groups((ei_isa)isa, t->type, packed, rows, columns, activations, input, inputs, output, 0, (rows + 15) / 16, terms);
-            snprintf(what, sizeof what, "%s matmul isa %d, %d terms, N=%zu K=%zu rows=%zu", t->name, isa, terms, rows, columns, inputs);
+            snprintf(what, sizeof what, "%s matmul isa %d, threshold %g, N=%zu K=%zu rows=%zu", t->name, isa, threshold, rows, columns, inputs);
             expect(memcmp(output, reference, sizeof(float) * inputs * rows) == 0, what);
         }
     }

@@ -239,7 +239,11 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
             for (size_t line = 0; line < layout->tile_bytes; line += 64)
                 _mm_prefetch((const char *)(tile + layout->group_bytes + line), _MM_HINT_T0);
         __m256i isum1[4], isum2[4];
-        for (int m = 0; m < M; m++) { isum1[m] = _mm256_setzero_si256(); isum2[m] = _mm256_setzero_si256(); }
+        int residual[4];   // the row's block kept its residual term (else its q2 and their sums are zero)
+        for (int m = 0; m < M; m++) {
+            isum1[m] = _mm256_setzero_si256(); isum2[m] = _mm256_setzero_si256();
+            residual[m] = terms == 2 && k_block(a[m], s)[EI_K_ACTIVATION_TERMS] == 2;
+        }
         if (bits == 6) {
             // isum_t = Σ_j sc_j · Σ_{e∈j} q·x_t  -  32 · Σ_j sc_j · Σ_{e∈j} x_t  (t = q1, q2): the first
             // sum via vpmaddwd with (sc_j, sc_j) pairs, the second via vpmaddwd of (sc_2p, sc_2p+1)
@@ -258,7 +262,7 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                         const int8_t *q1 = k_quants(a[m], s, 0) + 32 * r + 8 * c, *q2 = k_quants(a[m], s, 1) + 32 * r + 8 * c;
                         __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q1)), _mm256_maddubs_epi16(hi, ei_avx2_word(q1 + 4)));
                         isum1[m] = _mm256_add_epi32(isum1[m], _mm256_madd_epi16(p1, scale_pairs));
-                        if (terms == 2) {   // one term: the residuals are zero, and so are their products
+                        if (residual[m]) {   // one term: the residuals are zero, and so are their products
                             __m256i p2 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ei_avx2_word(q2)), _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4)));
                             isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(p2, scale_pairs));
                         }
@@ -272,7 +276,7 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                 for (int m = 0; m < M; m++) {
                     const __m256i products1 = _mm256_madd_epi16(sc_pairs, _mm256_set1_epi32(k_sum16_pair(a[m], s, 0, p)));
                     isum1[m] = _mm256_sub_epi32(isum1[m], _mm256_slli_epi32(products1, 5));
-                    if (terms == 2) {
+                    if (residual[m]) {
                         const __m256i products2 = _mm256_madd_epi16(sc_pairs, _mm256_set1_epi32(k_sum16_pair(a[m], s, 1, p)));
                         isum2[m] = _mm256_sub_epi32(isum2[m], _mm256_slli_epi32(products2, 5));
                     }
@@ -305,7 +309,7 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                     const int8_t *q1 = k_quants(a[m], s, 0) + 32 * r + 8 * c, *q2 = k_quants(a[m], s, 1) + 32 * r + 8 * c;
                     pairs1[m] = _mm256_add_epi16(pairs1[m], _mm256_maddubs_epi16(lo, ei_avx2_word(q1)));
                     pairs1[m] = _mm256_add_epi16(pairs1[m], _mm256_maddubs_epi16(hi, ei_avx2_word(q1 + 4)));
-                    if (terms == 2) {
+                    if (residual[m]) {
                         pairs2[m] = _mm256_add_epi16(pairs2[m], _mm256_maddubs_epi16(lo, ei_avx2_word(q2)));
                         pairs2[m] = _mm256_add_epi16(pairs2[m], _mm256_maddubs_epi16(hi, ei_avx2_word(q2 + 4)));
                     }
@@ -313,14 +317,14 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
                 if (bits == 5 && c == 1)
                     for (int m = 0; m < M; m++) {
                         isum1[m] = _mm256_add_epi32(isum1[m], _mm256_madd_epi16(pairs1[m], scale_pairs));
-                        if (terms == 2) isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
+                        if (residual[m]) isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
                         pairs1[m] = _mm256_setzero_si256();
                         pairs2[m] = _mm256_setzero_si256();
                     }
             }
             for (int m = 0; m < M; m++) {
                 isum1[m] = _mm256_add_epi32(isum1[m], _mm256_madd_epi16(pairs1[m], scale_pairs));
-                if (terms == 2) isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
+                if (residual[m]) isum2[m] = _mm256_add_epi32(isum2[m], _mm256_madd_epi16(pairs2[m], scale_pairs));
             }
         }
         const __m256 d = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->d_offset + 16 * half)));
@@ -330,7 +334,7 @@ EI_TARGET_AVX2 EI_INLINE void k_avx2_tile(const ei_matmul_job *job, size_t g, in
             const __m256i mins = _mm256_load_si256((const __m256i *)(tile + layout->mins_offset + 64 * p + 32 * half));
             for (int m = 0; m < M; m++) {
                 msum1[m] = _mm256_add_epi32(msum1[m], _mm256_madd_epi16(mins, _mm256_set1_epi32(k_sum_pair(a[m], s, 0, p))));
-                if (terms == 2) msum2[m] = _mm256_add_epi32(msum2[m], _mm256_madd_epi16(mins, _mm256_set1_epi32(k_sum_pair(a[m], s, 1, p))));
+                if (residual[m]) msum2[m] = _mm256_add_epi32(msum2[m], _mm256_madd_epi16(mins, _mm256_set1_epi32(k_sum_pair(a[m], s, 1, p))));
             }
         }
         const __m256 dmin = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(tile + layout->dmin_offset + 16 * half)));

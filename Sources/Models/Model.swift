@@ -27,7 +27,7 @@ public final class Model: @unchecked Sendable {
     }
 
     /// - Parameter activationPrecision: how the quantized matrix kernels round their inputs
-    ///   (`.high` by default; `.int8` halves the integer work of prefill and batched decode).
+    ///   (`.high` by default; see `ActivationPrecision`).
     public init(file: GGUFFile, threads: ThreadPool, activationPrecision: ActivationPrecision = .high) throws(ModelError) {
         let architectureName: String
         do { architectureName = try file.string("general.architecture") } catch { throw .file(error) }

@@ -1,3 +1,4 @@
+import Foundation
 import GGUF
 import Kernels
 import Testing
@@ -147,6 +148,33 @@ import Testing
                                                       precision: precision)
                 }
                 #expect(sums == ActivationQuantization.expectedSums(type: type, reference), "\(type) [\(isa)] sums of row \(row)")
+            }
+        }
+    }
+
+    /// `balanced` keeps the residual term exactly on the blocks whose max|x|² reaches the row's mean
+    /// (an outlier block here), stores zeros elsewhere, and marks each block's terms byte so; `high`
+    /// keeps every block's, `int8` none.
+    @Test(arguments: [GGMLType.q5_0, .q4_K])
+    func balancedActivationsKeepTheResidualWhereTheEnergyIs(type: GGMLType) {
+        let blockSize = Self.block(type), blocks = 8, columns = blocks * blockSize
+        var input = (0..<columns).map { Float(sin(Double($0) * 0.7)) }      // |x| ≤ 1: block energy ≤ 1
+        input[3 * blockSize + 7] = 40                                          // block 3: energy 1600 ≫ the mean
+        input[6 * blockSize + 1] = -25                                         // block 6: 625, above the mean (~280)
+        let expected = (0..<blocks).map { $0 == 3 || $0 == 6 ? 2 : 1 }
+        for isa in KernelISA.available {
+            input.withUnsafeBufferPointer { x in
+                let reference = MatMulReference.quantize(x.baseAddress!, count: columns, blockSize: blockSize, precision: .balanced)
+                for block in 0..<blocks {
+                    let residuals = reference.residuals[block * blockSize..<(block + 1) * blockSize]
+                    #expect(residuals.contains { $0 != 0 } == (expected[block] == 2), "\(type) block \(block)")
+                }
+                let terms = { (precision: ActivationPrecision) in
+                    ActivationQuantization.storedTerms(type: type, input: x.baseAddress!, columnCount: columns, isa: isa, precision: precision)
+                }
+                #expect(terms(.balanced) == expected, "\(type) [\(isa)]")
+                #expect(terms(.high) == Array(repeating: 2, count: blocks), "\(type) [\(isa)]")
+                #expect(terms(.int8) == Array(repeating: 1, count: blocks), "\(type) [\(isa)]")
             }
         }
     }

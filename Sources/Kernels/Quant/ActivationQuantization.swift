@@ -12,7 +12,7 @@ public enum ActivationQuantization {
         guard layout.row_bytes > 0 else { return nil }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: rowCount * layout.row_bytes, alignment: 64)
         defer { buffer.deallocate() }
-        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer, precision.terms)
+        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer, precision.residualThreshold)
         return (0..<rowCount).map { row in
             let base = buffer + row * layout.row_bytes
             let quants = (0..<columnCount).map {
@@ -36,7 +36,7 @@ public enum ActivationQuantization {
         guard layout.row_bytes > 0 else { return [] }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.row_bytes, alignment: 64)
         defer { buffer.deallocate() }
-        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer, precision.terms)
+        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer, precision.residualThreshold)
         if layout.sum16_offset == 0 {
             return (0..<columnCount / 32).map { Int(buffer.loadUnaligned(fromByteOffset: $0 * layout.block_bytes + layout.sum_offset, as: Int32.self)) }
         }
@@ -46,6 +46,18 @@ public enum ActivationQuantization {
             let per16 = (0..<32).map { Int(buffer.loadUnaligned(fromByteOffset: base + layout.sum16_offset + 2 * $0, as: Int16.self)) }
             return per32 + per16
         }
+    }
+
+    /// The terms byte of every block of one row: 2 where the block kept its residual, 1 where its
+    /// q2 are zeros (the AVX2 kernels then skip their products).
+    public static func storedTerms(type: GGMLType, input: UnsafePointer<Float>, columnCount: Int, isa: KernelISA,
+                                   precision: ActivationPrecision) -> [Int] {
+        let layout = ei_activation_layout_for(type.rawValue, columnCount)
+        guard layout.row_bytes > 0, let blockSize = MatMulReference.activationBlockSize(for: type) else { return [] }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: layout.row_bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, 1, buffer, precision.residualThreshold)
+        return (0..<columnCount / blockSize).map { Int(buffer.load(fromByteOffset: $0 * layout.block_bytes + layout.terms_offset, as: UInt8.self)) }
     }
 
     /// The sums `storedSums` must hold, from a reference quantized row.

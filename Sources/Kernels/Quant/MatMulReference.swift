@@ -52,15 +52,31 @@ public enum MatMulReference {
 
     /// Per block: amax = max|x|; if amax < 2^-100 all zero; else d = amax / 127, id = 1 / d,
     /// q1 = rne(x · id), r = x - d · q1, q2 = clamp(rne(r · (256 · id)), ±127) (rne: round to nearest even);
-    /// at `.int8` precision q2 = 0.
+    /// q2 = 0 in the blocks that keep one term: at `.int8` every block; at `.balanced` those with
+    /// amax² · blockCount < Σ amax² (the row's mean energy; products and sum in Double, in block order).
     public static func quantize(_ x: UnsafePointer<Float>, count: Int, blockSize: Int,
                                 precision: ActivationPrecision = .high) -> QuantizedRow {
         var row = QuantizedRow(quants: [Int8](repeating: 0, count: count), residuals: [Int8](repeating: 0, count: count),
                                scales: [], blockSize: blockSize)
-        for block in 0..<count / blockSize {
-            let start = block * blockSize
+        let blockCount = count / blockSize
+        func blockMax(_ block: Int) -> Float {
             var amax: Float = 0
-            for i in start..<start + blockSize { amax = max(amax, abs(x[i])) }
+            for i in block * blockSize..<(block + 1) * blockSize { amax = max(amax, abs(x[i])) }
+            return amax
+        }
+        let threshold = precision.residualThreshold
+        var energyFloor = 0.0
+        if threshold.isInfinite {
+            energyFloor = .infinity
+        } else if threshold != 0 {
+            var total = 0.0
+            for block in 0..<blockCount { let amax = Double(blockMax(block)); total += amax * amax }
+            energyFloor = Double(threshold) * total
+        }
+        for block in 0..<blockCount {
+            let start = block * blockSize
+            let amax = blockMax(block)
+            let keepsResidual = Double(amax) * Double(amax) * Double(blockCount) >= energyFloor
             var d: Float = 0, inverse: Float = 0
             if amax >= smallestBlockMax {
                 d = amax / 127
@@ -72,7 +88,7 @@ public enum MatMulReference {
                 let residual = x[i] - d * first
                 let second = (residual * inverse256).rounded(.toNearestOrEven)
                 row.quants[i] = Int8(first)
-                row.residuals[i] = precision == .high ? Int8(max(-127, min(127, second))) : 0
+                row.residuals[i] = keepsResidual ? Int8(max(-127, min(127, second))) : 0
             }
             row.scales.append(d)
         }

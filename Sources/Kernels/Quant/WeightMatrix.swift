@@ -130,11 +130,11 @@ public final class WeightMatrix: @unchecked Sendable {
     static func quantize(type: GGMLType, input: UnsafePointer<Float>, rowCount: Int, columnCount: Int,
                          into buffer: UnsafeMutableRawPointer, pool: ThreadPool, isa: KernelISA, precision: ActivationPrecision) {
         if rowCount < 4 || pool.threadCount == 1 {
-            ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer, precision.terms)
+            ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, 0, rowCount, buffer, precision.residualThreshold)
         } else {
             pool.parallelRanges(rowCount) { rows in
                 ei_quantize_activation_rows(isa.cValue, type.rawValue, input, columnCount, rows.lowerBound, rows.upperBound, buffer,
-                                            precision.terms)
+                                            precision.residualThreshold)
             }
         }
     }

@@ -52,7 +52,7 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Prefill attention policy of the pp tests: dense, reference, entropy or uniform.")
     var attention: String = "dense"
 
-    @Option(name: .long, help: "Activation precision of the quantized matrix kernels: high (two int8 terms) or int8 (one, as llama.cpp).")
+    @Option(name: .long, help: "Activation precision of the quantized matrix kernels: balanced (two int8 terms on high-energy blocks), high (two everywhere) or int8 (one, as llama.cpp).")
     var activationPrecision: String = "high"
 
     @Option(name: .long, help: "KV compression of the tg test: POLICY[:BUDGET], comma separated to compare several on one shared context (none, streaming, snapkv, latent, entropy).")
@@ -64,7 +64,7 @@ struct Bench: ParsableCommand {
             let file = try GGUFFile(path: path)
             let threads = modelOptions.threadCount
             guard let precision = ActivationPrecision(rawValue: activationPrecision) else {
-                throw ValidationError("unknown --activation-precision '\(activationPrecision)'; use high or int8")
+                throw ValidationError("unknown --activation-precision '\(activationPrecision)'; use balanced, high or int8")
             }
             let model = try Model(file: file, threads: ThreadPool(threadCount: threads), activationPrecision: precision)
             let promptLengths = try promptTokens.flatMap { $0.split(separator: ",") }.map { text -> Int in

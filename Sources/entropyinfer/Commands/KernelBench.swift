@@ -27,7 +27,7 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(help: "Instruction-set level: portable, avx2, avx512 (default: the best this CPU has).")
     var isa: String?
 
-    @Option(help: "Activation precision of the quantized kernels: high (two int8 terms) or int8 (one).")
+    @Option(help: "Activation precision of the quantized kernels: balanced (two int8 terms on high-energy blocks), high (two everywhere) or int8 (one).")
     var activationPrecision = "high"
 
     @Option(help: "Minimum seconds per measurement; the best of the timed calls is reported.")
@@ -47,7 +47,7 @@ struct KernelBenchCommand: ParsableCommand {
             return level
         } ?? KernelISA.best
         guard let precision = ActivationPrecision(rawValue: activationPrecision) else {
-            throw ValidationError("unknown --activation-precision '\(activationPrecision)'; use high or int8")
+            throw ValidationError("unknown --activation-precision '\(activationPrecision)'; use balanced, high or int8")
         }
         let typeList = try parseTypes(types)
         let shapeList = try shapes.split(separator: ",").map { text -> (Int, Int) in
