@@ -67,10 +67,12 @@ final class Scheduler {
         var budget = configuration.maxBatchTokens
 
         for session in running where budget > 0 && session.state == .running && session.unprocessedCount == 1 {
-            if reserve(session, 1, pool: pool, plan: &plan, reclaim: reclaim) {
+            var returned = 0
+            if reserve(session, 1, pool: pool, plan: &plan, reclaim: reclaim, returnedTokens: &returned) {
                 plan.append(ScheduledChunk(session: session, tokenCount: 1))
                 budget -= 1
             }
+            budget += returned
         }
 
         // A decode has one unprocessed token; prefills have more. 0 turns short-first off.
@@ -82,7 +84,9 @@ final class Scheduler {
         /// Plans a prefill chunk of a running session within `cap`; false when memory is short.
         func runPrefill(_ session: Session, cap: Int) -> Int? {
             let count = chunkSize(for: session, budget: min(budget, cap))
-            guard reserve(session, count, pool: pool, plan: &plan, reclaim: reclaim) else { return nil }
+            var returned = 0
+            defer { budget += returned }
+            guard reserve(session, count, pool: pool, plan: &plan, reclaim: reclaim, returnedTokens: &returned) else { return nil }
             plan.append(ScheduledChunk(session: session, tokenCount: count))
             budget -= count
             return count
@@ -169,9 +173,10 @@ final class Scheduler {
     }
 
     /// Reserves blocks for `count` tokens of `session`, preempting younger sessions if memory is
-    /// short. False when even that is not enough.
+    /// short. False when even that is not enough. The tokens of chunks already planned for a
+    /// preempted session are added to `returnedTokens`, for the caller to give back to the budget.
     private func reserve(_ session: Session, _ count: Int, pool: KVBlockPool, plan: inout [ScheduledChunk],
-                         reclaim: (Int) -> Void) -> Bool {
+                         reclaim: (Int) -> Void, returnedTokens: inout Int) -> Bool {
         guard let kv = session.kv else { return false }
         while true {
             if (try? kv.reserve(appending: count)) != nil { return true }
@@ -179,6 +184,7 @@ final class Scheduler {
             if (try? kv.reserve(appending: count)) != nil { return true }
             guard let victim = running.last, victim !== session else { return false }
             preempt(victim)
+            returnedTokens += plan.lazy.filter { $0.session === victim }.map(\.tokenCount).reduce(0, +)
             plan.removeAll { $0.session === victim }
         }
     }

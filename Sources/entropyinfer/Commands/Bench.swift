@@ -74,7 +74,7 @@ struct Bench: ParsableCommand {
                 return value
             }.filter { $0 > 0 }
             guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
-            let longest = depth + max(promptLengths.max() ?? 0, genTokens) + 1
+            let longest = depth + max(promptLengths.max() ?? 0, genTokens)   // positions 0..<longest
             guard longest <= model.config.contextLength else {
                 throw ValidationError("depth + test length (\(longest)) exceeds the model's context of \(model.config.contextLength) tokens")
             }
