@@ -9,6 +9,7 @@
 //   acc    = acc * alpha + (sum over even t<n of p[t] v[t] + sum over odd t<n of p[t] v[t])
 #include "CKernels.h"
 #include "ei_attention.h"
+#include "exp_nonpositive.h"
 #include <math.h>
 #include <string.h>
 
@@ -181,26 +182,6 @@ static void chunk_avx512(const float *queries, size_t queryStride, const int32_t
 #if defined(__x86_64__)
 #define EI_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 
-/// exp(x) for x <= 0 on 8 lanes (inputs below -87 give ~exp(-87)); the same reduction and
-/// polynomial as the AVX-512 version, with 2^n built in the exponent bits.
-EI_TARGET_AVX2
-static inline __m256 exp_nonpositive_avx2(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 poly = _mm256_set1_ps(1.0f / 720.0f);
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
-    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(poly, _mm256_castsi256_ps(exponent));
-}
-
 EI_TARGET_AVX2
 static void load_block_avx2(const void *block, int headDim, int isF16, float *kf, float *vf) {
     size_t n = (size_t)headDim * T;
@@ -266,8 +247,8 @@ static void chunk_avx2(const float *queries, size_t queryStride, const int32_t *
             __m256 nextVector = _mm256_set1_ps(next);
             __m256 visibleLow = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), laneIndex));
             __m256 visibleHigh = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), laneIndex));
-            __m256 pLow = _mm256_and_ps(visibleLow, exp_nonpositive_avx2(_mm256_sub_ps(sLow, nextVector)));
-            __m256 pHigh = _mm256_and_ps(visibleHigh, exp_nonpositive_avx2(_mm256_sub_ps(sHigh, nextVector)));
+            __m256 pLow = _mm256_and_ps(visibleLow, ei_exp_nonpositive_avx2(_mm256_sub_ps(sLow, nextVector)));
+            __m256 pHigh = _mm256_and_ps(visibleHigh, ei_exp_nonpositive_avx2(_mm256_sub_ps(sHigh, nextVector)));
             rowSum[r] = rowSum[r] * alpha + horizontal_sum_avx2(_mm256_add_ps(pLow, pHigh));
             rowMax[r] = next;
             float probabilities[T];

@@ -2,6 +2,7 @@
 // every entry of a stream, and a softmax that accumulates the probabilities per entry.
 #include "CKernels.h"
 #include "ei_attention.h"
+#include "exp_nonpositive.h"
 #include <math.h>
 #include <string.h>
 
@@ -48,25 +49,6 @@ static void softmax_accumulate_portable(float *logits, int count, float weight, 
 }
 
 #if defined(__x86_64__)
-/// exp(x) for x <= 0 on 8 lanes; the polynomial of attention.c.
-EI_TARGET_AVX2
-static inline __m256 exp_nonpositive_scores(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 poly = _mm256_set1_ps(1.0f / 720.0f);
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
-    __m256i exponent = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(poly, _mm256_castsi256_ps(exponent));
-}
-
 EI_TARGET_AVX2
 static void logits_avx2(const float *queries, size_t queryStride, int rowCount, int headDim, float scale,
                         const ei_kv_block_list *list, float *out, size_t outStride, float *scratch) {
@@ -123,7 +105,7 @@ static void softmax_accumulate_avx2(float *logits, int count, float weight, floa
     __m256 sumVector = _mm256_setzero_ps();
     i = 0;
     for (; i + 8 <= count; i += 8) {
-        __m256 e = exp_nonpositive_scores(_mm256_sub_ps(_mm256_loadu_ps(logits + i), top));
+        __m256 e = ei_exp_nonpositive_avx2(_mm256_sub_ps(_mm256_loadu_ps(logits + i), top));
         _mm256_storeu_ps(logits + i, e);
         sumVector = _mm256_add_ps(sumVector, e);
     }
