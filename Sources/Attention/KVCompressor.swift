@@ -57,6 +57,11 @@ public final class KVCompressor: @unchecked Sendable {
     /// the last round.
     public private(set) var entropies: [[Double]]?
     public private(set) var statistics = KVCompressionStatistics()
+    /// Frees pool blocks that only a cache holds until at least the given number are free (the
+    /// engine passes its prefix cache's LRU eviction). Compaction copies kept entries into fresh
+    /// blocks before the old ones go, and a prompt's old blocks stay with the prefix cache, so on
+    /// a full pool a round needs this to run at all.
+    public var reclaimBlocks: ((Int) -> Void)?
 
     public init(policy: KVCompressionPolicy, scorer: ObservationScorer, layerCount: Int) {
         self.policy = policy
@@ -146,6 +151,11 @@ public final class KVCompressor: @unchecked Sendable {
 
     private func apply(kv: KVSequence, layer: Int, kvHead: Int, keep: [[Int32]]) -> Bool {
         if kv.compact(layer: layer, kvHead: kvHead, keep: keep) { return true }
+        let deficit = kv.compactionDeficit(layer: layer, kvHead: kvHead, keep: keep)
+        if let reclaimBlocks, deficit > 0 {
+            reclaimBlocks(kv.pool.freeBlockCount + deficit)
+            if kv.compact(layer: layer, kvHead: kvHead, keep: keep) { return true }
+        }
         statistics.streamsSkippedForMemory += 1
         return false
     }

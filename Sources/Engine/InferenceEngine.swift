@@ -305,7 +305,10 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         session.kv = kv
         session.cachedTokens = 0
         session.cacheCursor = nil
-        if session.compressor == nil { session.compressor = network.makeCompressor(policy: session.compression) }
+        if session.compressor == nil {
+            session.compressor = network.makeCompressor(policy: session.compression)
+            session.compressor?.reclaimBlocks = { [prefixCache] in prefixCache.evict(untilFree: $0) }
+        }
         guard session.usesPrefixCache else { return }
         var maximumTokens = session.tokens.count - 1
         if session.compression.needsObservations {

@@ -116,6 +116,24 @@ import Testing
         #expect(engine.metrics().kvCompressionEvictedEntriesTotal > 0)
     }
 
+    /// Sessions that finished leave their prompt blocks in the prefix cache, which can fill the
+    /// pool; a later session's compaction needs fresh blocks while its own prompt blocks stay
+    /// with the cache, so it must evict LRU cache entries to compress at all (it used to skip
+    /// every round, found as a CI flake of the test above).
+    @Test func compressionEvictsCachedPrefixesWhenThePoolIsFull() throws {
+        let layoutBytesPerBlock = 2 * 16 * 16 * 2 + 2 * 2 * 16 * 2
+        let engine = try TinyEngine.make(kvMemoryBytes: 4 * 60 * layoutBytesPerBlock, maxBatchTokens: 64)
+        func run(_ index: Int) -> Outcome {
+            var request = TinyEngine.request("q\(index)", prompt: TinyEngine.prompt(index, length: 200 + 20 * index), maxTokens: 60)
+            request.kvCompression = Self.policy(.entropy, budget: 48)
+            return collect(try! engine.submit(request))
+        }
+        for index in 0..<3 { #expect((run(index).usage?.kvCompressions ?? 0) > 0) }
+        let last = run(3)
+        #expect(last.error == nil && last.tokens.count == 60)
+        #expect((last.usage?.kvCompressions ?? 0) > 0, "the last session compressed")
+    }
+
     @Test func configuredDefaultAppliesFromItsPromptLength() throws {
         var configuration = EngineConfiguration(modelPath: TinyEngine.path)
         configuration.threadCount = 2
