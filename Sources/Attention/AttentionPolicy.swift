@@ -39,6 +39,9 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
     public var maximumBudgetFactor = 3
 
     // `entropy` knobs.
+    /// Queries of each segment whose exact attention estimates its block distribution (evenly
+    /// spaced, the last included); 0 uses the pooled max/min query of the released profile.
+    public var profileQueries = 0
     /// Fraction of a head's estimated block-attention mass its selection must cover.
     public var coverage: Double = 0.95
     /// Budget bounds per KV head and segment, in tokens of past context.
@@ -73,7 +76,7 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .reference:
             return "reference(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),et=\(rigidEntropyThreshold),delta=\(deltaThreshold),alpha=\(alpha),base=\(baseBudgetTokens),max=\(maximumBudgetFactor))"
         case .entropy:
-            return "entropy(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),cover=\(coverage),min=\(minimumBudgetTokens),max=\(maximumBudgetTokens),sink=\(sinkTokens),local=\(localWindowTokens),last=\(denseLastSegment ? "dense" : "sparse"))"
+            return "entropy(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),probe=\(profileQueries),cover=\(coverage),min=\(minimumBudgetTokens),max=\(maximumBudgetTokens),sink=\(sinkTokens),local=\(localWindowTokens),last=\(denseLastSegment ? "dense" : "sparse"))"
         case .uniform:
             return "uniform(seg=\(segmentTokens),dense<\(denseBelowTokens),layers<\(denseLayers),budget=\(uniformBudgetTokens),last=\(denseLastSegment ? "dense" : "sparse"))"
         }

@@ -1,3 +1,5 @@
+import KVMemory
+
 /// Which past KV blocks each KV head of a segment attends to, chosen from a `SegmentProfile`.
 ///
 /// Every rule here picks only among the profile's blocks, which all end before the segment start:
@@ -5,48 +7,6 @@
 /// Ties in estimated mass go to the lower block index, so a selection is a pure function of the
 /// profile. Selections are returned as ascending block indices per KV head.
 public enum BlockSelection {
-    /// The `count` blocks of largest mass among those `eligible`, best first (mass descending,
-    /// then index ascending). A bounded heap: O(n log count), no full sort.
-    static func largest(_ mass: [Float], count: Int, eligible: (Int) -> Bool = { _ in true }) -> [Int32] {
-        guard count > 0 else { return [] }
-        // Min-heap on "goodness": the root is the worst kept block.
-        var heap: [Int32] = []
-        heap.reserveCapacity(count)
-        func better(_ a: Int32, _ b: Int32) -> Bool {
-            let ma = mass[Int(a)], mb = mass[Int(b)]
-            return ma > mb || (ma == mb && a < b)
-        }
-        func siftDown(_ start: Int) {
-            var node = start
-            while true {
-                let left = 2 * node + 1, right = left + 1
-                var worst = node
-                if left < heap.count && better(heap[worst], heap[left]) { worst = left }
-                if right < heap.count && better(heap[worst], heap[right]) { worst = right }
-                if worst == node { return }
-                heap.swapAt(node, worst)
-                node = worst
-            }
-        }
-        for index in mass.indices where eligible(index) {
-            let candidate = Int32(index)
-            if heap.count < count {
-                heap.append(candidate)
-                var node = heap.count - 1
-                while node > 0 {
-                    let parent = (node - 1) / 2
-                    guard better(heap[parent], heap[node]) else { break }
-                    heap.swapAt(parent, node)
-                    node = parent
-                }
-            } else if better(candidate, heap[0]) {
-                heap[0] = candidate
-                siftDown(0)
-            }
-        }
-        return heap.sorted(by: better)
-    }
-
     /// `entropy`: per KV head, the sink blocks (first `sinkTokens` positions) and the local
     /// window (the `localWindowTokens` before the segment) always, then the most massive blocks
     /// until the kept blocks cover `coverage` of the head's estimated mass; the total stays
@@ -72,7 +32,7 @@ public enum BlockSelection {
                 covered += mass[block]
             }
             let room = max(0, maximumBlocks - forcedCount)
-            let ranked = largest(mass, count: room) { !forced[$0] }
+            let ranked = TopK.largest(mass, count: room) { !forced[$0] }
             var taken = 0
             let target = Float(policy.coverage) * mass.reduce(0, +)
             while taken < ranked.count && covered < target {
@@ -97,7 +57,7 @@ public enum BlockSelection {
     public static func topK(_ profile: SegmentProfile, blocks: Int) -> [[Int32]] {
         profile.blockMass.map { mass in
             if mass.count <= blocks { return (0..<Int32(mass.count)).map { $0 } }
-            return largest(mass, count: blocks).sorted()
+            return TopK.largest(mass, count: blocks).sorted()
         }
     }
 }

@@ -44,13 +44,111 @@ public struct SegmentProfile: Sendable {
 /// 2 × headDim multiply-accumulates per 8-token unit of the past, i.e. 2·d·(P/8) against the
 /// dense segment's 2·d·512·P (QKᵀ and PV) — 1/4096 of dense attention's multiply-accumulates
 /// for 512-token segments.
+///
+/// `sampledProfile` is the `entropy` policy's estimator when `profileQueries` > 0: the exact
+/// attention of a few of the segment's own queries instead of one pooled query per head (see
+/// there).
 public final class EntropyProfiler: @unchecked Sendable {
     public let geometry: AttentionGeometry
     private let threads: ThreadPool
+    /// Per thread: sampled query rows and their logits over one stream (grows, never shrinks).
+    private let scratch: [ObservationScorer.Scratch]
 
     public init(geometry: AttentionGeometry, threads: ThreadPool) {
         self.geometry = geometry
         self.threads = threads
+        scratch = (0..<threads.threadCount).map { _ in ObservationScorer.Scratch() }
+    }
+
+    /// Token indices (within the segment's `tokenCount` queries) of `sampleCount` evenly spaced
+    /// sampled queries, the last query always among them.
+    public static func sampledTokens(tokenCount: Int, sampleCount: Int) -> [Int] {
+        let count = min(tokenCount, sampleCount)
+        return (0..<count).map { (($0 + 1) * tokenCount) / count - 1 }
+    }
+
+    /// The segment's block distribution measured on `sampleCount` of its own queries (evenly
+    /// spaced, the last included): per KV head, the mean over the sampled queries and the heads
+    /// of its group of each query's exact softmax attention over the past entries (every entry
+    /// ending before `segmentStart`), summed per block; entropy over 8-token units as in
+    /// `profile`.
+    ///
+    /// Why: the pooled max/min query of a 512-token segment stands for no query in it. Heads
+    /// that copy (induction heads on repeated text) point each query at its own earlier
+    /// occurrence, and a pooled query cannot find those sources; sampled queries find theirs, and
+    /// with one sample per 16-token block, a contiguous copy source is hit block by block.
+    ///
+    /// Cost per KV head and segment: samples × group × P × headDim multiply-accumulates for the
+    /// logits (P past entries) against 2 × 512 × group × P × headDim for the dense segment, i.e.
+    /// samples / 1024 of it (32 samples: 3 %).
+    public func sampledProfile(layer: Int, queries: AttentionQueries, segmentStart: Int, kv: KVSequence,
+                               sampleCount: Int) -> SegmentProfile {
+        let kvHeads = geometry.kvHeadCount
+        let group = geometry.groupSize
+        let headDim = geometry.headDim
+        let samples = Self.sampledTokens(tokenCount: queries.tokenCount, sampleCount: sampleCount)
+        let rows = samples.count
+        let scale = geometry.scale
+        // Per (KV head, group member): the summed softmax of its sampled queries per past entry.
+        var entryMass = [[Float]](repeating: [], count: kvHeads * group)
+        entryMass.withUnsafeMutableBufferPointer { massSlots in
+            threads.run(tasks: kvHeads * group) { task, thread in
+                let kvHead = task / group
+                let head = kvHead * group + task % group
+                kv.withBlockList(layer: layer, kvHead: kvHead) { list in
+                    let past = SparseAttention.pastBlockCount(list: list, ownStart: segmentStart)
+                    let entries = (0..<past).reduce(0) { $0 + Int(list.fills[$1]) }
+                    var accumulated = [Float](repeating: 0, count: entries)
+                    if entries > 0 && rows > 0 {
+                        let work = self.scratch[thread]
+                        work.ensure(logits: rows * entries, queries: rows * headDim, block: KVLayout.blockTokens * headDim)
+                        for (row, token) in samples.enumerated() {
+                            (work.queries + row * headDim).update(from: queries.base + token * queries.tokenStride + head * headDim,
+                                                                  count: headDim)
+                        }
+                        var pastList = list
+                        pastList.blockCount = Int32(past)
+                        ei_kv_logits(work.queries, headDim, Int32(rows), Int32(headDim), scale, &pastList, work.logits, entries,
+                                     work.block)
+                        accumulated.withUnsafeMutableBufferPointer { accumulator in
+                            for row in 0..<rows {
+                                ei_softmax_accumulate(work.logits + row * entries, Int32(entries), 1, accumulator.baseAddress!)
+                            }
+                        }
+                    }
+                    massSlots[task] = accumulated
+                }
+            }
+        }
+        var masses: [[Float]] = [], positions: [[Int32]] = [], entropies: [Double] = []
+        var logitMultiplyAccumulates = 0
+        for kvHead in 0..<kvHeads {
+            kv.withBlockList(layer: layer, kvHead: kvHead) { list in
+                let past = SparseAttention.pastBlockCount(list: list, ownStart: segmentStart)
+                let total = Float(rows * group)
+                var mass = [Float](repeating: 0, count: past)
+                var unitMass: [Double] = []
+                var entry = 0
+                for block in 0..<past {
+                    let fill = Int(list.fills[block])
+                    for unit in 0..<2 where unit * KVLayout.selectionBlockTokens < fill {
+                        var sum: Float = 0
+                        for offset in unit * KVLayout.selectionBlockTokens..<min(fill, (unit + 1) * KVLayout.selectionBlockTokens) {
+                            for member in 0..<group { sum += entryMass[kvHead * group + member][entry + offset] }
+                        }
+                        mass[block] += sum / total
+                        unitMass.append(Double(sum / total))
+                    }
+                    entry += fill
+                }
+                logitMultiplyAccumulates += rows * group * entry * headDim
+                masses.append(mass)
+                positions.append((0..<past).map { list.firstPositions[$0] })
+                entropies.append(unitMass.reduce(0) { $1 > 0 ? $0 - $1 * log($1) : $0 })
+            }
+        }
+        return SegmentProfile(segmentStart: segmentStart, blockMass: masses, blockFirstPositions: positions,
+                              entropy: entropies, multiplyAccumulates: logitMultiplyAccumulates)
     }
 
     /// Profiles the segment that starts at `segmentStart` from the queries it holds (`queries`,

@@ -97,8 +97,11 @@ public final class SparsePrefill: @unchecked Sendable {
                     profile = referenceProfiles[index]
                     selections = BlockSelection.topK(profile!, blocks: referenceCounts[index])
                 case .entropy, .uniform:
-                    let measured = profiler.profile(layer: layer, queries: pieceQueries, segmentStart: piece.segmentStart,
-                                                    kv: kv, scale: geometry.scale)
+                    let measured = policy.kind == .entropy && policy.profileQueries > 0
+                        ? profiler.sampledProfile(layer: layer, queries: pieceQueries, segmentStart: piece.segmentStart, kv: kv,
+                                                  sampleCount: policy.profileQueries)
+                        : profiler.profile(layer: layer, queries: pieceQueries, segmentStart: piece.segmentStart,
+                                           kv: kv, scale: geometry.scale)
                     work.profileMultiplyAccumulates += measured.multiplyAccumulates
                     profile = measured
                     selections = policy.kind == .entropy ? BlockSelection.entropy(measured, policy: policy)

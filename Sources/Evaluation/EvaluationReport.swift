@@ -94,7 +94,7 @@ public struct EvaluationReport: Sendable {
         let header = ["policy", "context", "task", "samples", "accuracy", "by depth", "NLL", "PPL", "KL(dense‖p)", "top-1 =", "attn %", "prefill s"]
         var lines: [[String]] = [header]
         for row in rows {
-            var cells = [row.policy.kind.rawValue, String(row.context), row.taskLabel]
+            var cells = [row.policy.label, String(row.context), row.taskLabel]
             if let statistics = row.statistics {
                 cells.append("\(row.sampleCount) win / \(row.scoredTokenCount) pos")
                 cells += ["-", "-", String(format: "%.4f", statistics.meanNLL), String(format: "%.3f", statistics.perplexity),
@@ -149,7 +149,7 @@ public struct EvaluationReport: Sendable {
         ]
         let rowValues: [JSONValue] = rows.map { row in
             var object: JSONObject = [
-                "policy": .string(row.policy.kind.rawValue),
+                "policy": .string(row.policy.label),
                 "policy_config": .string(row.policy.cacheKey),
                 "context": .int(row.context),
                 "task": .string(row.task.rawValue),
@@ -176,7 +176,7 @@ public struct EvaluationReport: Sendable {
         }
         let answers: [JSONValue] = outcomes.map { outcome in
             .object([
-                "policy": .string(outcome.policy.kind.rawValue), "context": .int(outcome.context),
+                "policy": .string(outcome.policy.label), "context": .int(outcome.context),
                 "task": .string(outcome.task.rawValue), "haystack": .string(outcome.haystack.rawValue),
                 "depth": .double(outcome.depth), "sample": .int(outcome.sampleIndex),
                 "prompt_tokens": .int(outcome.promptTokens), "expected": .string(outcome.expected),

@@ -74,7 +74,7 @@ public struct EvaluationRunner {
                                 let outcome = try evaluator.run(sample, policy: policy)
                                 outcomes.append(outcome)
                                 log(String(format: "[%d/%d] %@ %@/%@ context %d depth %.0f%% #%d: %@ (expected %@, answered %@) prefill %.2f s (%d tokens, prompt built in %.2f s)",
-                                           done, plan.needleSampleCount, policy.kind.rawValue, task.rawValue,
+                                           done, plan.needleSampleCount, policy.label, task.rawValue,
                                            haystack.kind.rawValue, context, depth * 100, index,
                                            outcome.score == 1 ? "correct" : "wrong", outcome.expected,
                                            outcome.answer.debugDescription, outcome.prefillSeconds, outcome.promptTokens,

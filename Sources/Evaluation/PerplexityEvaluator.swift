@@ -105,7 +105,7 @@ public final class PerplexityEvaluator {
                                                   vocabularySize: vocabulary, target: target)
                 }
                 results[index].windowSeconds.append(seconds)
-                log(String(format: "ppl %@ context %d window %d/%d: %.2f s, mean NLL so far %.4f", policy.kind.rawValue,
+                log(String(format: "ppl %@ context %d window %d/%d: %.2f s, mean NLL so far %.4f", policy.label,
                            context, window + 1, windowTotal, seconds, results[index].statistics.meanNLL))
             }
         }

@@ -40,43 +40,10 @@ public enum KVCompressionSelection {
         }
     }
 
-    /// Indices of the `count` largest values (ties to the lower index), ascending. A bounded
-    /// heap: O(n log count).
+    /// Indices of the `count` largest values (ties to the lower index), ascending.
     public static func largest(_ values: [Float], count: Int) -> [Int32] {
-        guard count > 0 else { return [] }
         guard count < values.count else { return values.indices.map { Int32($0) } }
-        var heap: [Int32] = []   // min-heap on goodness: the root is the worst kept index
-        heap.reserveCapacity(count)
-        @inline(__always) func better(_ a: Int32, _ b: Int32) -> Bool {
-            let va = values[Int(a)], vb = values[Int(b)]
-            return va > vb || (va == vb && a < b)
-        }
-        for index in values.indices {
-            let candidate = Int32(index)
-            if heap.count < count {
-                heap.append(candidate)
-                var node = heap.count - 1
-                while node > 0 {
-                    let parent = (node - 1) / 2
-                    guard better(heap[parent], heap[node]) else { break }
-                    heap.swapAt(parent, node)
-                    node = parent
-                }
-            } else if better(candidate, heap[0]) {
-                heap[0] = candidate
-                var node = 0
-                while true {
-                    let left = 2 * node + 1, right = left + 1
-                    var worst = node
-                    if left < heap.count && better(heap[worst], heap[left]) { worst = left }
-                    if right < heap.count && better(heap[worst], heap[right]) { worst = right }
-                    if worst == node { break }
-                    heap.swapAt(node, worst)
-                    node = worst
-                }
-            }
-        }
-        return heap.sorted()
+        return TopK.largest(values, count: count).sorted()
     }
 
     // MARK: - Baselines

@@ -152,3 +152,56 @@ import Testing
         }
     }
 }
+
+@Suite struct SampledProfileTests {
+    /// The sampled estimator against a plain Swift computation: each sampled query's softmax
+    /// over the f16 past keys, averaged over samples and the group, summed per block.
+    @Test(arguments: [EI_ISA_PORTABLE, EI_ISA_AVX2])
+    func sampledProfileMatchesSwiftReference(isa: ei_isa) throws {
+        guard isa.rawValue <= ei_cpu_best_isa().rawValue else { return }
+        ei_set_active_isa(isa)
+        defer { ei_set_thread_isa_override(-1) }
+        #expect(EntropyProfiler.sampledTokens(tokenCount: 512, sampleCount: 32) == (0..<32).map { 16 * $0 + 15 })
+        #expect(EntropyProfiler.sampledTokens(tokenCount: 5, sampleCount: 32) == [0, 1, 2, 3, 4])
+        let geometry = AttentionGeometry(queryHeadCount: 6, kvHeadCount: 2, headDim: 64)
+        let filled = try FilledSession(geometry: geometry, tokenCount: 300, seed: 9, dataType: .f16)
+        let profiler = EntropyProfiler(geometry: geometry, threads: ThreadPool(threadCount: 2))
+        let segmentStart = 256, count = 44, sampleCount = 8
+        var profile: SegmentProfile?
+        _ = filled.withSegment(first: segmentStart, count: count) { q, _ in
+            profile = profiler.sampledProfile(layer: 0, queries: q, segmentStart: segmentStart, kv: filled.sequence,
+                                              sampleCount: sampleCount)
+        }
+        let measured = try #require(profile)
+        let session = filled.session
+        func f16(_ x: Float) -> Double { Double(ei_f16_to_f32(ei_f32_to_f16(x))) }
+        let samples = EntropyProfiler.sampledTokens(tokenCount: count, sampleCount: sampleCount)
+        for kvHead in 0..<2 {
+            var entryMass = [Double](repeating: 0, count: segmentStart)
+            for member in 0..<3 {
+                let head = kvHead * 3 + member
+                for token in samples {
+                    let query = (0..<64).map { Double(session.queries[(segmentStart + token) * session.queryRow + head * 64 + $0]) }
+                    var logits = [Double](repeating: 0, count: segmentStart)
+                    for key in 0..<segmentStart {
+                        var dot = 0.0
+                        for d in 0..<64 { dot += query[d] * f16(session.keys[key * session.kvRow + kvHead * 64 + d]) }
+                        logits[key] = Double(geometry.scale) * dot
+                    }
+                    let top = logits.max()!
+                    let weights = logits.map { Foundation_exp($0 - top) }
+                    let sum = weights.reduce(0, +)
+                    for key in 0..<segmentStart { entryMass[key] += weights[key] / sum / Double(3 * samples.count) }
+                }
+            }
+            let units = (0..<segmentStart / 8).map { unit in (0..<8).reduce(0.0) { $0 + entryMass[unit * 8 + $1] } }
+            let entropy = units.reduce(0.0) { $1 > 0 ? $0 - $1 * log($1) : $0 }
+            #expect(abs(measured.entropy[kvHead] - entropy) < 1e-3 * max(1, entropy), "head \(kvHead)")
+            #expect(measured.blockMass[kvHead].count == segmentStart / 16)
+            for block in 0..<segmentStart / 16 {
+                #expect(abs(Double(measured.blockMass[kvHead][block]) - units[2 * block] - units[2 * block + 1]) < 1e-4)
+            }
+        }
+        #expect(measured.multiplyAccumulates == samples.count * 6 * segmentStart * 64)
+    }
+}

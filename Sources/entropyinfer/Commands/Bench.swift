@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Also measure the machine's memory read bandwidth (1 GiB streamed).")
     var bandwidth = false
 
-    @Option(name: .long, help: "Prefill attention policy of the pp tests: dense, reference, entropy or uniform.")
+    @Option(name: .long, help: "Prefill attention policy of the pp tests: dense, reference, entropy or uniform, optionally with :knob=value knobs (e.g. entropy:coverage=0.99).")
     var attention: String = "dense"
 
     @Option(name: .long, help: "Activation precision of the quantized matrix kernels: balanced (two int8 terms on high-energy blocks), high (two everywhere) or int8 (one, as llama.cpp).")
@@ -80,7 +80,7 @@ struct Bench: ParsableCommand {
             }
             let layout = model.kvLayout()
             let policy: AttentionPolicy
-            do { policy = try AttentionPolicy.named(attention) } catch { throw ValidationError("--attention: \(error)") }
+            do { policy = try AttentionPolicy.parse(spec: attention) } catch { throw ValidationError("--attention: \(error)") }
             var compressions: [KVCompressionPolicy] = []
             if let kvCompression {
                 for text in kvCompression.split(separator: ",") {

@@ -26,7 +26,7 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "Attention policies, comma-separated (\(AttentionPolicy.Kind.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(name: .long, help: "Attention policies, comma-separated (\(AttentionPolicy.Kind.allCases.map(\.rawValue).joined(separator: ", "))); each may carry knobs of the request's attention object as :knob=value, e.g. entropy:coverage=0.99:minimum_budget_tokens=1024.")
     var policies: String = "dense,entropy,reference,uniform"
 
     @Option(name: .long, help: "Context lengths in tokens, comma-separated (a k suffix multiplies by 1024).")
@@ -63,9 +63,10 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             let plan = EvaluationPlan(
                 modelPath: try modelOptions.resolvedPath(), threadCount: modelOptions.threadCount,
-                policies: try Self.list(policies, "--policies", expected: AttentionPolicy.Kind.allCases.map(\.rawValue).joined(separator: ", ")) {
-                    AttentionPolicy.Kind(rawValue: $0).map(AttentionPolicy.init(kind:))
-                },
+                policies: try policies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    .map { spec in
+                        do { return try AttentionPolicy.parse(spec: spec) } catch { throw ValidationError("--policies: \(error)") }
+                    },
                 contexts: try Self.list(context, "--context", expected: "token counts such as 4096 or 8k", Self.tokenCount),
                 tasks: try Self.list(tasks, "--tasks", expected: EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")) {
                     EvaluationTask(rawValue: $0)

@@ -22,7 +22,7 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "Read the prompt text from this file instead of --prompt.")
     var promptFile: String?
 
-    @Option(name: .long, help: "Prefill attention policy: dense, reference, entropy or uniform (any prompt length).")
+    @Option(name: .long, help: "Prefill attention policy: dense, reference, entropy or uniform (any prompt length), optionally with :knob=value knobs (e.g. entropy:coverage=0.99).")
     var attention: String = "dense"
 
     @Option(name: .long, help: "KV cache compression during decoding: POLICY or POLICY:BUDGET, POLICY one of none, streaming, snapkv, latent, entropy (any prompt length).")
@@ -99,7 +99,7 @@ struct Generate: ParsableCommand {
         var request = GenerationRequest(id: "cli", prompt: tokens, sampling: sampling)
         request.maxTokens = maxTokens
         do {
-            request.attention = try AttentionPolicy.named(attention)
+            request.attention = try AttentionPolicy.parse(spec: attention)
         } catch {
             throw ValidationError("--attention: \(error)")
         }

@@ -43,7 +43,7 @@ struct Profile: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var attention = try AttentionPolicy.named(policy)
+            var attention = try AttentionPolicy.parse(spec: policy)
             guard !attention.isDense else { throw ValidationError("--policy dense profiles nothing; pick a sparse policy") }
             if let denseBelow {
                 guard denseBelow >= 0 else { throw ValidationError("--dense-below must be 0 or more") }
