@@ -41,9 +41,13 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
     // `entropy` knobs.
     /// Queries of each segment whose exact attention estimates its block distribution (evenly
     /// spaced, the last included); 0 uses the pooled max/min query of the released profile.
-    public var profileQueries = 0
-    /// Fraction of a head's estimated block-attention mass its selection must cover.
-    public var coverage: Double = 0.95
+    /// 32 (one per 16-token block of a 512-token segment): on Qwen2.5-Coder-0.5B at 16K tokens of
+    /// license text, KL(dense‖entropy) 0.067 nats at 35 % of the pairs, against 1.09 nats for
+    /// the pooled query (copy heads need each query's own source); 16 gave 0.12 at 43 %.
+    public var profileQueries = 32
+    /// Fraction of a head's estimated block-attention mass its selection must cover (0.9: at
+    /// 16K on Qwen, 0.95 cost 44 % of the pairs for KL 0.056, 0.9 35 % for 0.067).
+    public var coverage: Double = 0.9
     /// Budget bounds per KV head and segment, in tokens of past context.
     public var minimumBudgetTokens = 512
     public var maximumBudgetTokens = 6144

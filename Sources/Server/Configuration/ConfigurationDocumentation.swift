@@ -1,3 +1,4 @@
+import Attention
 import JSON
 
 /// Text generated from `ConfigurationTable`: the options part of `serve --help`, the table in
@@ -77,8 +78,58 @@ public enum ConfigurationDocumentation {
         for (name, help) in ConfigurationTable.otherEnvironmentVariables.sorted(by: { $0.key < $1.key }) {
             text += "- `\(name)`: \(help)\n"
         }
+        text += attentionSection
         text += kvCompressionSection
         return text
+    }
+
+    /// How sparse prefill is chosen and what its knobs do (request field and config keys); the
+    /// defaults are read from `AttentionPolicy`.
+    static var attentionSection: String {
+        let entropy = AttentionPolicy(kind: .entropy), reference = AttentionPolicy(kind: .reference)
+        let uniform = AttentionPolicy(kind: .uniform)
+        return """
+
+        ## Sparse prefill attention
+
+        On long prompts, dense attention is most of the prefill time. A sparse policy cuts the
+        prompt into query segments of `segment_tokens` and lets each KV head of a segment attend to
+        the past KV blocks (16 tokens) it selects, plus the segment itself.
+
+        - Requests that name no policy get `attention_policy` when their prompt has at least
+          `attention_min_prompt_tokens` tokens; shorter prompts run dense.
+        - A request chooses its own with the extension field `attention`, at any prompt length:
+          `"attention": {"policy": "entropy", "coverage": 0.95}` (OpenAI clients send it with
+          `extra_body`). Bad values are answered with 400 and `param` naming the field.
+        - The command line takes the same knobs as `POLICY:knob=value:...`, e.g.
+          `entropyinfer eval --policies dense,entropy:coverage=0.95`.
+        - `usage.attention` reports the pairs of query and key computed against dense, `/metrics`
+          the totals. The prefix cache keys KV by policy and knobs, so dense and sparse KV never mix.
+
+        | Policy | What each KV head of a segment attends to |
+        |---|---|
+        | `dense` | every earlier token (the oracle) |
+        | `entropy` | the sink and local window, then the past blocks of largest estimated attention mass until they cover `coverage` of it, within [`minimum_budget_tokens`, `maximum_budget_tokens`]. With `profile_queries` > 0 the mass is measured on that many of the segment's own queries (exact softmax, evenly spaced); with 0, on one pooled max/min query per head as released |
+        | `reference` | the released algorithm: one budget per segment (maximum over heads) from the entropy recurrence, unchunked prefill |
+        | `uniform` | the `uniform_budget_tokens` blocks of largest pooled-query mass (CritiPrefill-style ablation) |
+
+        | Knob | Default | Policies | Meaning |
+        |---|---|---|---|
+        | `segment_tokens` | \(entropy.segmentTokens) | sparse | query segment length (a multiple of 16) |
+        | `dense_below_tokens` | \(entropy.denseBelowTokens) | sparse | segments starting before this position run dense |
+        | `dense_layers` | \(entropy.denseLayers) | sparse | layers below this index run dense |
+        | `dense_last_segment` | \(entropy.denseLastSegment) | entropy, uniform | the prompt's last segment (where the question usually is) runs dense; `reference` always does |
+        | `profile_queries` | \(entropy.profileQueries) | entropy | sampled queries per segment that measure the block mass (0: pooled query) |
+        | `coverage` | \(entropy.coverage) | entropy | share of the estimated mass the selection covers |
+        | `minimum_budget_tokens` / `maximum_budget_tokens` | \(entropy.minimumBudgetTokens) / \(entropy.maximumBudgetTokens) | entropy | bounds of a head's selected past, in tokens |
+        | `sink_tokens` / `local_window_tokens` | \(entropy.sinkTokens) / \(entropy.localWindowTokens) | entropy | always attended: the first tokens and those just before the segment |
+        | `rigid_entropy_threshold` | \(reference.rigidEntropyThreshold) | reference | rigid-head entropy (nats, unscaled scores) |
+        | `base_budget_tokens` / `maximum_budget_factor` | \(reference.baseBudgetTokens) / \(reference.maximumBudgetFactor) | reference | base budget and its largest multiple |
+        | `alpha` / `delta_threshold` | \(reference.alpha) / \(reference.deltaThreshold) | reference | step gain and pivot of the budget recurrence |
+        | `uniform_budget_tokens` | \(uniform.uniformBudgetTokens) | uniform | past tokens every head selects |
+        | `minimum_prompt_tokens` | 0 | sparse | (configuration default only) shorter prompts run dense |
+
+        """
     }
 
     /// How KV compression is chosen and what its knobs do (request field and config keys).
