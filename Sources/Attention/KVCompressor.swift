@@ -150,12 +150,9 @@ public final class KVCompressor: @unchecked Sendable {
     }
 
     private func apply(kv: KVSequence, layer: Int, kvHead: Int, keep: [[Int32]]) -> Bool {
-        if kv.compact(layer: layer, kvHead: kvHead, keep: keep) { return true }
         let deficit = kv.compactionDeficit(layer: layer, kvHead: kvHead, keep: keep)
-        if let reclaimBlocks, deficit > 0 {
-            reclaimBlocks(kv.pool.freeBlockCount + deficit)
-            if kv.compact(layer: layer, kvHead: kvHead, keep: keep) { return true }
-        }
+        if deficit > 0, let reclaimBlocks { reclaimBlocks(kv.pool.freeBlockCount + deficit) }
+        if kv.compact(layer: layer, kvHead: kvHead, keep: keep) { return true }
         statistics.streamsSkippedForMemory += 1
         return false
     }

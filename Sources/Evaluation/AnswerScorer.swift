@@ -35,3 +35,13 @@ public enum AnswerScorer {
 extension Character {
     var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
+
+extension AnswerScorer {
+    /// The fraction of `expected` strings found in `answer`, ignoring case (RULER's
+    /// `string_match_all`).
+    public static func fractionContained(answer: String, expected: [String]) -> Double {
+        guard !expected.isEmpty else { return 0 }
+        let text = answer.lowercased()
+        return Double(expected.filter { text.contains($0.lowercased()) }.count) / Double(expected.count)
+    }
+}

@@ -35,77 +35,20 @@ public struct NeedleTaskGenerator: Sendable {
         let start = random.integer(below: haystack.units.count)
         let asked = needles[0]
         let answerPrefix = "The special magic number for \(asked.key) mentioned in the provided text is"
-
-        func build(_ unitCount: Int) throws -> (message: String, needles: [Needle], tokens: [Int32]) {
-            var placed = needles
-            for index in placed.indices {
-                placed[index].unitIndex = Int((placed[index].depth * Double(unitCount)).rounded())
-            }
-            let units = haystack.units(from: start, count: unitCount)
-            var text = ""
-            for unitIndex in 0...unitCount {
-                for needle in placed where needle.unitIndex == unitIndex { text += needle.sentence }
-                if unitIndex < unitCount { text += units[units.startIndex + unitIndex] }
-            }
-            while text.last?.isWhitespace == true { text.removeLast() }
-            let message = Self.instruction + "\n" + text + "\n"
-                + "What is the special magic number for \(asked.key) mentioned in the provided text?"
-            return (message, placed, try format.tokens(userMessage: message, answerPrefix: answerPrefix))
+        let question = "What is the special magic number for \(asked.key) mentioned in the provided text?"
+        let document = try HaystackFiller.fill(
+            haystack, start: start, insertions: needles.map { HaystackFiller.Insertion(sentence: $0.sentence, depth: $0.depth) },
+            context: context) { text in
+            try format.tokens(userMessage: Self.message(text, question: question), answerPrefix: answerPrefix)
         }
-
-        let bare = try build(0)
-        guard bare.tokens.count <= context else {
-            throw EvaluationError.contextTooShort(requested: context, minimum: bare.tokens.count)
-        }
-        let unitCount = try Self.largestFitting(budget: context, baseTokens: bare.tokens.count,
-                                                unitTokens: Self.meanUnitTokens(haystack, start: start, format: format)) {
-            try build($0).tokens.count
-        }
-        let built = try build(unitCount)
+        for position in needles.indices { needles[position].unitIndex = document.unitIndices[position] }
         return NeedleSample(task: task, haystack: haystack.kind, context: context, depth: depth, sampleIndex: index,
-                            needles: built.needles, userMessage: built.message, answerPrefix: answerPrefix,
-                            tokens: built.tokens, haystackUnitCount: unitCount)
+                            needles: needles, userMessage: Self.message(document.text, question: question), answerPrefix: answerPrefix,
+                            tokens: document.tokens, haystackUnitCount: document.unitCount)
     }
 
-    /// Tokens per haystack unit, measured on 64 units from `start`.
-    static func meanUnitTokens(_ haystack: Haystack, start: Int, format: any PromptFormat) throws -> Double {
-        let probeCount = 64
-        let probe = haystack.units(from: start, count: probeCount).joined()
-        let with = try format.tokens(userMessage: probe, answerPrefix: "").count
-        let without = try format.tokens(userMessage: "", answerPrefix: "").count
-        return max(1, Double(with - without) / Double(probeCount))
-    }
-
-    /// The largest unit count n whose prompt has at most `budget` tokens (`count(0)` fits):
-    /// starts from the estimate, brackets with growing steps, then bisects. About 8 prompt
-    /// tokenizations instead of one per unit.
-    public static func largestFitting(budget: Int, baseTokens: Int, unitTokens: Double,
-                               count: (Int) throws -> Int) throws -> Int {
-        let estimate = max(0, Int(Double(budget - baseTokens) / unitTokens))
-        var step = max(4, estimate / 32)
-        var fits = 0, overflows: Int
-        if try count(estimate) <= budget {
-            fits = estimate
-            overflows = estimate + step
-            while try count(overflows) <= budget {
-                fits = overflows
-                step *= 2
-                overflows += step
-            }
-        } else {
-            overflows = estimate
-            var probe = estimate
-            while probe > 0 {
-                probe = max(0, probe - step)
-                step *= 2
-                if try count(probe) <= budget { fits = probe; break }
-                overflows = probe
-            }
-        }
-        while overflows - fits > 1 {
-            let middle = (fits + overflows) / 2
-            if try count(middle) <= budget { fits = middle } else { overflows = middle }
-        }
-        return fits
+    /// The user's message: the instruction, the document, the question.
+    static func message(_ document: String, question: String) -> String {
+        instruction + "\n" + document + "\n" + question
     }
 }

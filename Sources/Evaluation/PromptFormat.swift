@@ -1,11 +1,30 @@
 import Foundation
 import Tokenization
 
-/// Turns a task's user message and the start of the answer into prompt token ids.
+/// One message of a conversation a task sends.
+public struct ChatTurn: Sendable, Equatable {
+    public enum Role: String, Sendable { case user, assistant }
+    public var role: Role
+    public var content: String
+
+    public init(_ role: Role, _ content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// Turns a task's conversation and the start of the answer into prompt token ids.
 public protocol PromptFormat: Sendable {
-    /// Token ids of the whole prompt: `userMessage` as the user's turn, then `answerPrefix` as the
-    /// beginning of the assistant's reply (the model continues it).
-    func tokens(userMessage: String, answerPrefix: String) throws -> [Int32]
+    /// Token ids of the whole prompt: the `turns`, then `answerPrefix` as the beginning of the
+    /// assistant's reply (the model continues it).
+    func tokens(turns: [ChatTurn], answerPrefix: String) throws -> [Int32]
+}
+
+extension PromptFormat {
+    /// One user message, then `answerPrefix` as the beginning of the assistant's reply.
+    public func tokens(userMessage: String, answerPrefix: String) throws -> [Int32] {
+        try tokens(turns: [ChatTurn(.user, userMessage)], answerPrefix: answerPrefix)
+    }
 }
 
 /// The model's own chat template, rendered and tokenized exactly as the server does
@@ -22,14 +41,14 @@ public struct ChatPromptFormat: PromptFormat {
         self.tokenizer = tokenizer
     }
 
-    public func render(userMessage: String, answerPrefix: String) throws -> String {
+    public func render(turns: [ChatTurn], answerPrefix: String) throws -> String {
         let text = try template.render(
-            messages: [.object([("role", .string("user")), ("content", .string(userMessage))])],
+            messages: turns.map { .object([("role", .string($0.role.rawValue)), ("content", .string($0.content))]) },
             addGenerationPrompt: true, variables: ChatPrompt.variables(for: tokenizer), now: Self.fixedDate)
         return text + answerPrefix
     }
 
-    public func tokens(userMessage: String, answerPrefix: String) throws -> [Int32] {
-        ChatPrompt.tokens(rendered: try render(userMessage: userMessage, answerPrefix: answerPrefix), tokenizer: tokenizer)
+    public func tokens(turns: [ChatTurn], answerPrefix: String) throws -> [Int32] {
+        ChatPrompt.tokens(rendered: try render(turns: turns, answerPrefix: answerPrefix), tokenizer: tokenizer)
     }
 }

@@ -18,4 +18,12 @@ import Testing
         #expect(AnswerScorer.firstNumber(in: "1.5") == "1")
         #expect(AnswerScorer.firstNumber(in: "none") == nil)
     }
+
+    @Test func listedAnswersScoreTheFractionTheyContain() {
+        let expected = ["4827193", "1234567", "QWERT"]
+        #expect(AnswerScorer.fractionContained(answer: "4827193, 1234567 and qwert", expected: expected) == 1)
+        #expect(AnswerScorer.fractionContained(answer: "1. 4827193\n2. 999", expected: expected) == 1.0 / 3)
+        #expect(AnswerScorer.fractionContained(answer: "", expected: expected) == 0)
+        #expect(AnswerScorer.fractionContained(answer: "anything", expected: []) == 0)
+    }
 }

@@ -3,8 +3,9 @@ import Evaluation
 /// A prompt format for tests: whitespace-separated words are tokens (ids from an FNV-1a hash of
 /// the word), with a few template words around the message, like a chat template.
 struct WordPromptFormat: PromptFormat {
-    func tokens(userMessage: String, answerPrefix: String) throws -> [Int32] {
-        Self.words("<|user|> " + userMessage + " <|end|> <|assistant|> " + answerPrefix).map(Self.id)
+    func tokens(turns: [ChatTurn], answerPrefix: String) throws -> [Int32] {
+        let conversation = turns.map { "<|\($0.role.rawValue)|> " + $0.content + " <|end|> " }.joined()
+        return Self.words(conversation + "<|assistant|> " + answerPrefix).map(Self.id)
     }
 
     static func words(_ text: String) -> [String] {

@@ -75,11 +75,11 @@ import Testing
     @Test func largestFittingFindsTheBoundary() throws {
         // 10 base tokens plus 3 per unit, with a bad estimate of 5 per unit.
         for budget in [10, 11, 40, 1000, 1003] {
-            let fit = try NeedleTaskGenerator.largestFitting(budget: budget, baseTokens: 10, unitTokens: 5) { 10 + 3 * $0 }
+            let fit = try HaystackFiller.largestFitting(budget: budget, baseTokens: 10, unitTokens: 5) { 10 + 3 * $0 }
             #expect(fit == (budget - 10) / 3)
         }
         // An overestimate (1 per unit) brackets downward.
-        let fit = try NeedleTaskGenerator.largestFitting(budget: 1000, baseTokens: 10, unitTokens: 1) { 10 + 3 * $0 }
+        let fit = try HaystackFiller.largestFitting(budget: 1000, baseTokens: 10, unitTokens: 1) { 10 + 3 * $0 }
         #expect(fit == 330)
     }
 }

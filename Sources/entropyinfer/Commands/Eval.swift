@@ -3,6 +3,7 @@ import Attention
 import Evaluation
 import Foundation
 import JSON
+import KVMemory
 
 /// `entropyinfer eval`: long-context quality of each attention policy — RULER-style needle
 /// retrieval and perplexity / KL against dense on real text — with prefill times.
@@ -26,14 +27,23 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "Attention policies, comma-separated (\(AttentionPolicy.Kind.allCases.map(\.rawValue).joined(separator: ", "))); each may carry knobs of the request's attention object as :knob=value, e.g. entropy:coverage=0.99:minimum_budget_tokens=1024.")
-    var policies: String = "dense,entropy,reference,uniform"
+    @Option(name: .long, help: "Attention policies (default dense,entropy,reference,uniform), comma-separated (\(AttentionPolicy.Kind.allCases.map(\.rawValue).joined(separator: ", "))); each may carry knobs of the request's attention object as :knob=value, e.g. entropy:coverage=0.99:minimum_budget_tokens=1024.")
+    var policies: String?
 
     @Option(name: .long, help: "Context lengths in tokens, comma-separated (a k suffix multiplies by 1024).")
     var context: String = "8k"
 
-    @Option(name: .long, help: "Tasks, comma-separated (\(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var tasks: String = "niah-single,niah-multi,ppl"
+    @Option(name: .long, help: "Tasks, comma-separated (\(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")); default niah-single,niah-multi,ppl; with --kv-compression: \(CompressionTask.allCases.map(\.rawValue).joined(separator: ", ")), default all).")
+    var tasks: String?
+
+    @Option(name: .long, help: "Compare KV compression policies instead of attention policies: POLICY or POLICY:BUDGET, comma-separated (\(KVCompressionPolicy.policyNames.joined(separator: ", "))); the uncompressed cache (none) always runs as the reference.")
+    var kvCompression: String?
+
+    @Option(name: .long, help: "With --kv-compression: budgets for the policies listed without one, comma-separated (e.g. 512,1024,2048).")
+    var budgets: String?
+
+    @Option(name: .long, help: "With --kv-compression: tokens of the decode-kl continuation.")
+    var continuationTokens: Int = 256
 
     @Option(name: .long, help: "Needle haystacks, comma-separated (noise, text).")
     var haystacks: String = "noise,text"
@@ -47,7 +57,7 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: "Seed of the generated tasks.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "ppl windows per context length (fewer when the text is shorter).")
+    @Option(name: .long, help: "ppl (and decode-kl) windows per context length (fewer when the text is shorter).")
     var windows: Int = 1
 
     @Option(name: .long, help: "Positions scored per ppl window, spread over its second half.")
@@ -61,36 +71,82 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if kvCompression != nil {
+                try runCompression()
+                return
+            }
+            if budgets != nil { throw ValidationError("--budgets applies to --kv-compression policies") }
             let plan = EvaluationPlan(
                 modelPath: try modelOptions.resolvedPath(), threadCount: modelOptions.threadCount,
-                policies: try policies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                    .map { spec in
-                        do { return try AttentionPolicy.parse(spec: spec) } catch { throw ValidationError("--policies: \(error)") }
-                    },
+                policies: try Self.list(policies ?? "dense,entropy,reference,uniform", "--policies") { try AttentionPolicy.parse(spec: $0) },
                 contexts: try Self.list(context, "--context", expected: "token counts such as 4096 or 8k", Self.tokenCount),
-                tasks: try Self.list(tasks, "--tasks", expected: EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")) {
+                tasks: try Self.list(tasks ?? "niah-single,niah-multi,ppl", "--tasks",
+                                     expected: EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")) {
                     EvaluationTask(rawValue: $0)
                 },
-                haystacks: try Self.list(haystacks, "--haystacks", expected: Haystack.Kind.allCases.map(\.rawValue).joined(separator: ", ")) {
-                    Haystack.Kind(rawValue: $0)
-                },
-                depths: try Self.list(depths, "--depths", expected: "percentages such as 10,50,90") { Double($0).map { $0 / 100 } },
+                haystacks: try haystackKinds(),
+                depths: try depthFractions(),
                 samples: samples, windows: windows, scoredPositions: scoredPositions, seed: seed,
                 corpusDirectory: corpus)
             try plan.validate()
-            // Fail now, not after hours of evaluation, when the JSON cannot be written.
-            if let json, !FileManager.default.createFile(atPath: json, contents: nil) {
-                throw ValidationError("cannot write \(json); check that its directory exists and is writable")
-            }
+            try checkJSONWritable()
             let report = try EvaluationRunner(plan: plan, log: printError).run()
-            print(report.table())
-            print()
-            print(report.sampleNote())
-            if let json {
-                let text = report.json().prettyPrinted() + "\n"
-                guard FileManager.default.createFile(atPath: json, contents: Data(text.utf8)) else {
-                    throw ValidationError("cannot write \(json); check that its directory exists and is writable")
-                }
+            try emit(table: report.table(), note: report.sampleNote(), json: report.json())
+        }
+    }
+
+    /// `--kv-compression`: compression policies against the uncompressed cache.
+    func runCompression() throws {
+        guard policies == nil else {
+            throw ValidationError("--policies and --kv-compression do not mix: compression tasks prefill densely")
+        }
+        let budgetList = try budgets.map { try Self.list($0, "--budgets", expected: "entry counts such as 512,1024") { Int($0) } }
+        // Each item as written, or crossed with --budgets when it names no budget.
+        let items = (kvCompression ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { item in
+            guard let budgetList, !item.contains(":"), item != "none" else { return [item] }
+            return budgetList.map { "\(item):\($0)" }
+        }
+        let compression = try Self.list(items.joined(separator: ","), "--kv-compression") { try KVCompressionPolicy.parse($0) }
+        let plan = CompressionPlan(
+            modelPath: try modelOptions.resolvedPath(), threadCount: modelOptions.threadCount, policies: compression,
+            contexts: try Self.list(context, "--context", expected: "token counts such as 4096 or 8k", Self.tokenCount),
+            tasks: try Self.list(tasks ?? CompressionTask.allCases.map(\.rawValue).joined(separator: ","), "--tasks",
+                                 expected: CompressionTask.allCases.map(\.rawValue).joined(separator: ", ")) {
+                CompressionTask(rawValue: $0)
+            },
+            haystacks: try haystackKinds(), depths: try depthFractions(), samples: samples, windows: windows,
+            continuationTokens: continuationTokens, seed: seed, corpusDirectory: corpus)
+        try plan.validate()
+        try checkJSONWritable()
+        let report = try CompressionEvaluationRunner(plan: plan, log: printError).run()
+        try emit(table: report.table(), note: report.sampleNote(), json: report.json())
+    }
+
+    func haystackKinds() throws -> [Haystack.Kind] {
+        try Self.list(haystacks, "--haystacks", expected: Haystack.Kind.allCases.map(\.rawValue).joined(separator: ", ")) {
+            Haystack.Kind(rawValue: $0)
+        }
+    }
+
+    func depthFractions() throws -> [Double] {
+        try Self.list(depths, "--depths", expected: "percentages such as 10,50,90") { Double($0).map { $0 / 100 } }
+    }
+
+    /// Fails now, not after hours of evaluation, when the JSON cannot be written.
+    func checkJSONWritable() throws {
+        if let json, !FileManager.default.createFile(atPath: json, contents: nil) {
+            throw ValidationError("cannot write \(json); check that its directory exists and is writable")
+        }
+    }
+
+    func emit(table: String, note: String, json value: JSONValue) throws {
+        print(table)
+        print()
+        print(note)
+        if let json {
+            let text = value.prettyPrinted() + "\n"
+            guard FileManager.default.createFile(atPath: json, contents: Data(text.utf8)) else {
+                throw ValidationError("cannot write \(json); check that its directory exists and is writable")
             }
         }
     }
@@ -103,9 +159,19 @@ struct Eval: ParsableCommand {
 
     /// Parses a comma-separated list; an unknown item names the option and the item.
     static func list<T>(_ text: String, _ option: String, expected: String, _ parse: (String) -> T?) throws -> [T] {
-        try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { item in
+        try list(text, option) { item in
             guard let value = parse(item) else { throw ValidationError("\(option): '\(item)' is not valid; expected \(expected)") }
             return value
+        }
+    }
+
+    /// Parses a comma-separated list with a parser whose errors say what is wrong; each error
+    /// is prefixed with the option.
+    static func list<T>(_ text: String, _ option: String, _ parse: (String) throws -> T) throws -> [T] {
+        try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { item in
+            do { return try parse(item) } catch let error as ValidationError { throw error } catch {
+                throw ValidationError("\(option): \(error)")
+            }
         }
     }
 }
