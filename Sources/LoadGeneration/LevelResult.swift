@@ -37,6 +37,8 @@ public struct LevelResult: Sendable {
     public var cachedTokens: SampleSummary
     /// Head-of-line runs: the background request and the short requests it overlapped.
     public var background: BackgroundResult?
+    /// The server's own view while the level ran (its `/metrics`), when it exports one.
+    public var serverLoad: ServerLoad?
 }
 
 /// The long request of a head-of-line run.

@@ -52,6 +52,21 @@ public struct LoadTestReport: Sendable {
             return row
         })
 
+        let loadRows = results.filter { $0.serverLoad != nil }
+        if !loadRows.isEmpty {
+            lines += ["", "Server load, from its /metrics sampled every 0.25 s while each level ran:", ""]
+            lines += Self.table(
+                header: ["server", "clients"] + (showsPhase ? ["phase"] : []) + ["samples", "peak running", "mean running",
+                                                                                "peak KV MiB", "preemptions"],
+                rows: loadRows.map { result in
+                    let load = result.serverLoad!
+                    return [result.server, "\(result.clientCount)"] + (showsPhase ? [result.phase] : [])
+                        + ["\(load.sampleCount)", "\(load.peakRunning)", Self.format(load.meanRunning, digits: 2),
+                           Self.format(load.peakKVBytes.map { $0 / 1_048_576 }, digits: 1),
+                           load.preemptions.map(String.init) ?? "–"]
+                })
+        }
+
         let backgroundRows = results.filter { $0.background != nil }
         if !backgroundRows.isEmpty {
             lines += ["", "Head-of-line: short requests started while the background request (\(plan.backgroundPromptTokens ?? 0) "
@@ -141,6 +156,14 @@ public struct LoadTestReport: Sendable {
             "e2e_ms": json(result.endToEndLatency), "prompt_tokens": json(result.promptTokens),
             "cached_tokens": json(result.cachedTokens), "percentiles": "nearest-rank",
         ]
+        if let load = result.serverLoad {
+            object["server_load"] = [
+                "samples": .int(load.sampleCount), "peak_running": .int(load.peakRunning),
+                "mean_running": .double(load.meanRunning),
+                "peak_kv_bytes": load.peakKVBytes.map(JSONValue.double) ?? .null,
+                "preemptions": load.preemptions.map(JSONValue.int) ?? .null,
+            ]
+        }
         if let background = result.background {
             object["background"] = [
                 "prompt_tokens": background.promptTokens.map(JSONValue.int) ?? .null,

@@ -67,6 +67,8 @@ public final class LoadTestRunner: Sendable {
         let schedule = RequestSchedule(limit: plan.requestLimit(clientCount: clientCount),
                                        deadline: plan.durationSeconds.map { MonotonicTime.now() + $0 })
         let collector = ConversationCollector()
+        let sampler = MetricsSampler(client: target.client)
+        sampler.start()
         let finished = DispatchGroup()
         for clientIndex in 0..<clientCount {
             finished.enter()
@@ -82,21 +84,25 @@ public final class LoadTestRunner: Sendable {
         finished.wait()
         let conversations = collector.conversations
         let backgroundMeasurement = background?.wait()
+        let serverLoad = sampler.stop()
 
         let all = conversations.flatMap { $0 }
         var results: [LevelResult] = []
         if plan.turnCount > 1 {
             for turn in 0..<plan.turnCount {
                 let turnMeasurements = conversations.compactMap { $0.count > turn ? $0[turn] : nil }
-                results.append(LevelResult(server: target.name, model: target.model, clientCount: clientCount,
-                                           phase: "turn \(turn + 1)", maxTokens: plan.maxTokens,
-                                           measurements: turnMeasurements, levelMeasurements: all))
+                var result = LevelResult(server: target.name, model: target.model, clientCount: clientCount,
+                                         phase: "turn \(turn + 1)", maxTokens: plan.maxTokens,
+                                         measurements: turnMeasurements, levelMeasurements: all)
+                result.serverLoad = serverLoad
+                results.append(result)
             }
         } else {
             let phase = plan.backgroundPromptTokens == nil ? "steady" : withBackground ? "background" : "idle"
             var result = LevelResult(server: target.name, model: target.model, clientCount: clientCount, phase: phase,
                                      maxTokens: plan.maxTokens, measurements: all, levelMeasurements: all)
             if let backgroundMeasurement { result.background = Self.backgroundResult(backgroundMeasurement, shortRequests: all) }
+            result.serverLoad = serverLoad
             results.append(result)
         }
         return results

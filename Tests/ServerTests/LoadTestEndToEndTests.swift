@@ -64,9 +64,14 @@ struct LoadTestEndToEndTests {
             let ttft = try #require(result.timeToFirstToken.p50), e2e = try #require(result.endToEndLatency.p50)
             #expect(ttft > 0 && ttft <= e2e)
             #expect((result.promptTokens.minimum ?? 0) > 12)
+            // The server's /metrics was sampled while the level ran (at least once, at its end).
+            let load = try #require(result.serverLoad)
+            #expect(load.sampleCount >= 1 && load.peakRunning <= result.clientCount && load.preemptions == 0)
+            #expect(load.meanRunning <= Double(load.peakRunning) && (load.peakKVBytes ?? -1) >= 0)
         }
         let report = LoadTestReport(plan: plan, targets: [target], results: results)
         #expect(report.markdown.contains("| entropyinfer | 3 | 6/6 | 0 |"))
+        #expect(report.markdown.contains("Server load"))
         for line in report.jsonLines { #expect(try JSONValue.parse(line)["type"] == "level") }
     }
 

@@ -161,6 +161,25 @@ struct LoadTestStatisticsTests {
         return LoadTestReport(plan: plan, targets: [ours, theirs], results: results)
     }
 
+    @Test func metricsExpositionsAreReadWithoutTheirNamespace() {
+        let text = """
+        # HELP entropyinfer:num_requests_running Number of requests in model execution batches.
+        # TYPE entropyinfer:num_requests_running gauge
+        entropyinfer:num_requests_running{model_name="m",engine="0"} 3
+        entropyinfer:kv_cache_bytes_used 1.5e+06
+        entropyinfer:request_success_total{finished_reason="stop"} 7
+        entropyinfer:request_success_total{finished_reason="length"} 2
+        llamacpp:requests_processing 2
+        not a sample
+        """
+        let values = MetricsSampler.parse(text)
+        #expect(values["num_requests_running"] == 3)
+        #expect(values["kv_cache_bytes_used"] == 1_500_000)
+        #expect(values["requests_processing"] == 2)
+        #expect(values["request_success_total"] == 9)  // label sets summed
+        #expect(values.count == 4)
+    }
+
     @Test func reportRendersTablesRatiosAndJSONLines() throws {
         let report = try Self.report()
         #expect(report.ratios.count == 1 && report.ratios[0].ratio == 2)
