@@ -61,7 +61,7 @@ public struct CompressionEvaluationRunner {
         let corpus = try needsText ? LicenseCorpus.load(directory: plan.corpusDirectory) : ""
         let decoder = CompressedDecoder(model: model)
         let policies = plan.runPolicies
-        log("plan: \(plan.sampleCountPerContext) prompts per context length (\(plan.contexts.map(String.init).joined(separator: ", ")) tokens), each prefilled once and run under \(policies.map(\.shortDescription).joined(separator: ", "))")
+        log("plan: \(plan.sampleCountPerContext) prompts per context length (\(plan.contexts.map(String.init).joined(separator: ", ")) tokens), each prefilled once and run under \(policies.map(\.label).joined(separator: ", "))")
 
         var outcomes: [CompressionOutcome] = []
         let needleTasks = plan.tasks.filter(\.isNeedle)
@@ -102,7 +102,7 @@ public struct CompressionEvaluationRunner {
                                     outcome.answerStartStep = answerStart
                                     outcomes.append(outcome)
                                     log(String(format: "%@ %@/%@ context %d depth %.0f%% #%d: score %.2f, %d compressions (first at +%@), KV %.1f%% (expected %@, answered %@)",
-                                               run.policy.shortDescription, task.rawValue, haystack.kind.rawValue, context, depth * 100,
+                                               run.policy.label, task.rawValue, haystack.kind.rawValue, context, depth * 100,
                                                index, outcome.score!, outcome.compressions,
                                                outcome.firstCompressionStep.map(String.init) ?? "-",
                                                100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes)),
@@ -136,7 +136,7 @@ public struct CompressionEvaluationRunner {
                         outcome.statistics = run.statistics
                         outcomes.append(outcome)
                         log(String(format: "%@ decode-kl context %d window %d: NLL %.4f (uncompressed %.4f), KL %.5f, top-1 %.1f%%, %d compressions, KV %.1f%%",
-                                   run.policy.shortDescription, context, window, run.statistics.meanNLL,
+                                   run.policy.label, context, window, run.statistics.meanNLL,
                                    run.statistics.denseMeanNLL, run.statistics.meanKL, run.statistics.topAgreement * 100,
                                    outcome.compressions, 100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes))))
                     }

@@ -71,19 +71,12 @@ public struct CompressionReport: Sendable {
         }.map(\.element)
     }
 
-    /// The policy's name as tables print it: `policy:budget`, or every knob when two policies
-    /// of the run share that short form.
-    func label(_ policy: KVCompressionPolicy) -> String {
-        plan.runPolicies.filter { $0.shortDescription == policy.shortDescription }.count > 1
-            ? policy.description : policy.shortDescription
-    }
-
     public func table() -> String {
         let header = ["policy", "context", "task", "samples", "score", "by depth", "compressed before / during answer",
                       "KV held", "NLL", "KL(none‖p)", "top-1 ="]
         var lines: [[String]] = [header]
         for row in rows {
-            var cells = [label(row.policy), String(row.context), row.taskLabel, String(row.outcomes.count)]
+            var cells = [row.policy.label, String(row.context), row.taskLabel, String(row.outcomes.count)]
             if let statistics = row.statistics {
                 cells += ["-", "-", compressedCounts(row), String(format: "%.1f%%", row.heldFraction * 100),
                           String(format: "%.4f", statistics.meanNLL), String(format: "%.5f", statistics.meanKL),
@@ -127,7 +120,7 @@ public struct CompressionReport: Sendable {
         func number(_ value: Double) -> JSONValue { value.isFinite ? .double(value) : .null }
         let rowValues: [JSONValue] = rows.map { row in
             var object: JSONObject = [
-                "policy": .string(label(row.policy)), "policy_config": .string(row.policy.description),
+                "policy": .string(row.policy.label), "policy_config": .string(row.policy.description),
                 "context": .int(row.context), "task": .string(row.task.rawValue), "samples": .int(row.outcomes.count),
                 "kv_held_fraction": number(row.heldFraction),
                 "compressed_before_answer": .int(row.outcomes.filter(\.compressedBeforeAnswer).count),
@@ -146,7 +139,7 @@ public struct CompressionReport: Sendable {
         }
         let answers: [JSONValue] = outcomes.filter { $0.score != nil }.map { outcome in
             .object([
-                "policy": .string(label(outcome.policy)), "context": .int(outcome.context), "task": .string(outcome.task.rawValue),
+                "policy": .string(outcome.policy.label), "context": .int(outcome.context), "task": .string(outcome.task.rawValue),
                 "haystack": .string(outcome.haystack?.rawValue ?? ""), "depth": number(outcome.depth ?? 0),
                 "sample": .int(outcome.sampleIndex), "prompt_tokens": .int(outcome.promptTokens),
                 "expected": .array(outcome.expected.map { .string($0) }), "answer": .string(outcome.answer),
@@ -158,5 +151,15 @@ public struct CompressionReport: Sendable {
         }
         return .object(["model": .string(modelPath), "rows": .array(rowValues), "answers": .array(answers),
                         "elapsed_seconds": number(elapsedSeconds)])
+    }
+}
+
+extension KVCompressionPolicy {
+    /// The policy's name as evaluation tables and progress lines print it: `policy:budget` when
+    /// its other knobs are the defaults, else every knob.
+    public var label: String {
+        var defaults = KVCompressionPolicy(kind: kind)
+        defaults.budget = budget
+        return isNone || self == defaults ? shortDescription : description
     }
 }

@@ -159,18 +159,33 @@ extension KVCompressionPolicy {
         return KVCompressionPolicy(kind: kind)
     }
 
-    /// `policy` or `policy:budget` (the command-line form).
+    /// `policy`, `policy:budget`, then any `:knob=value` (the command-line form, knobs named as
+    /// in the request's object), e.g. `entropy:1024:prefill_budget_factor=2`.
     public static func parse(_ text: String) throws(KVCompressionPolicyError) -> KVCompressionPolicy {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else {
-            throw KVCompressionPolicyError("expected POLICY or POLICY:BUDGET, got '\(text)'")
-        }
-        var policy = try named(String(parts[0]))
-        if parts.count == 2 {
-            guard let budget = Int(parts[1]) else {
-                throw KVCompressionPolicyError("the budget after ':' must be a whole number, got '\(parts[1])'")
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        var policy = try named(parts[0])
+        for (index, part) in parts.enumerated().dropFirst() {
+            let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 1 {
+                guard index == 1, let budget = Int(part) else {
+                    throw KVCompressionPolicyError("expected POLICY[:BUDGET][:knob=value...], got '\(text)'; the budget after ':' must be a whole number")
+                }
+                try policy.set("budget", integer: budget)
+                continue
             }
-            try policy.set("budget", integer: budget)
+            let (knob, value) = (pair[0], pair[1])
+            if booleanKnobs.contains(knob) {
+                guard let flag = Bool(value) else { throw KVCompressionPolicyError("KV compression knob '\(knob)' takes true or false, got '\(value)'") }
+                try policy.set(knob, boolean: flag)
+            } else if stringKnobs[knob] != nil {
+                try policy.set(knob, string: value)
+            } else if let integer = Int(value) {
+                try policy.set(knob, integer: integer)
+            } else if let number = Double(value) {
+                try policy.set(knob, number: number)
+            } else {
+                throw KVCompressionPolicyError("KV compression knob '\(knob)' takes a number, got '\(value)'")
+            }
         }
         return try policy.validated()
     }

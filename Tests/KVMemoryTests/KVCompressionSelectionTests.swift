@@ -98,6 +98,13 @@ import Testing
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("lossy") }
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("snapkv:x") }
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("snapkv:16") }   // ≤ window
+        let knobs = try KVCompressionPolicy.parse("entropy:2048:prefill_budget_factor=2:allocation=adakv:slack_tokens=64")
+        #expect(knobs.budget == 2048 && knobs.prefillBudgetFactor == 2 && knobs.allocation == .adakv && knobs.slackTokens == 64)
+        let grouped = try KVCompressionPolicy.parse("snapkv:expand_gqa=false")
+        #expect(grouped.budget == 1024 && !grouped.expandGQA)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:1024") }  // two budgets
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:alpha=1") }   // unknown knob
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:pooling=median") }
         var policy = KVCompressionPolicy(kind: .entropy)
         try policy.set("allocation", string: "adakv")
         try policy.set("pooling_kernel", integer: 7)

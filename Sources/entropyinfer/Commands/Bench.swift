@@ -55,7 +55,7 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Activation precision of the quantized matrix kernels: balanced (two int8 terms on high-energy blocks), high (two everywhere) or int8 (one, as llama.cpp).")
     var activationPrecision: String = "high"
 
-    @Option(name: .long, help: "KV compression of the tg test: POLICY[:BUDGET], comma separated to compare several on one shared context (none, streaming, snapkv, latent, entropy).")
+    @Option(name: .long, help: "KV compression of the tg test: POLICY[:BUDGET][:knob=value...], comma separated to compare several on one shared context (none, streaming, snapkv, latent, entropy).")
     var kvCompression: String?
 
     func run() throws {

@@ -36,7 +36,7 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: "Tasks, comma-separated (\(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")); default niah-single,niah-multi,ppl; with --kv-compression: \(CompressionTask.allCases.map(\.rawValue).joined(separator: ", ")), default all).")
     var tasks: String?
 
-    @Option(name: .long, help: "Compare KV compression policies instead of attention policies: POLICY or POLICY:BUDGET, comma-separated (\(KVCompressionPolicy.policyNames.joined(separator: ", "))); the uncompressed cache (none) always runs as the reference.")
+    @Option(name: .long, help: "Compare KV compression policies instead of attention policies: POLICY[:BUDGET][:knob=value...], comma-separated (\(KVCompressionPolicy.policyNames.joined(separator: ", "))); the uncompressed cache (none) always runs as the reference.")
     var kvCompression: String?
 
     @Option(name: .long, help: "With --kv-compression: budgets for the policies listed without one, comma-separated (e.g. 512,1024,2048).")
@@ -103,8 +103,9 @@ struct Eval: ParsableCommand {
         let budgetList = try budgets.map { try Self.list($0, "--budgets", expected: "entry counts such as 512,1024") { Int($0) } }
         // Each item as written, or crossed with --budgets when it names no budget.
         let items = (kvCompression ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { item in
-            guard let budgetList, !item.contains(":"), item != "none" else { return [item] }
-            return budgetList.map { "\(item):\($0)" }
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard let budgetList, parts[0] != "none", parts.count == 1 || Int(parts[1]) == nil else { return [item] }
+            return budgetList.map { ([parts[0], Substring(String($0))] + parts.dropFirst()).joined(separator: ":") }
         }
         let compression = try Self.list(items.joined(separator: ","), "--kv-compression") { try KVCompressionPolicy.parse($0) }
         let plan = CompressionPlan(

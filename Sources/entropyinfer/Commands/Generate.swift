@@ -25,7 +25,7 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "Prefill attention policy: dense, reference, entropy or uniform (any prompt length), optionally with :knob=value knobs (e.g. entropy:coverage=0.99).")
     var attention: String = "dense"
 
-    @Option(name: .long, help: "KV cache compression during decoding: POLICY or POLICY:BUDGET, POLICY one of none, streaming, snapkv, latent, entropy (any prompt length).")
+    @Option(name: .long, help: "KV cache compression during decoding: POLICY[:BUDGET][:knob=value...] (knobs as in the request's kv_compression object), POLICY one of none, streaming, snapkv, latent, entropy (any prompt length).")
     var kvCompression: String = "none"
 
     @Flag(name: .long, help: "Wrap the prompt as a user message in the model's chat template.")
