@@ -30,6 +30,9 @@ public struct ModelDescription: Sendable, Equatable {
 /// Counters and gauges the engine exposes; the server renders them as Prometheus text.
 public struct EngineMetrics: Sendable {
     public var requestsRunning = 0
+    /// Of the running requests, those past their prompt (generating; their whole prompt's KV,
+    /// or what compression kept of it, is resident).
+    public var requestsDecoding = 0
     public var requestsWaiting = 0
     public var promptTokensTotal = 0
     public var generationTokensTotal = 0

@@ -531,6 +531,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         let uncompressedBytes = sessions.reduce(0) { $0 + ($1.kv?.uncompressedBytes ?? 0) }
         lock.lock()
         statistics.requestsRunning = running
+        statistics.requestsDecoding = scheduler.running.filter { $0.processedCount >= $0.promptCount }.count
         statistics.requestsWaiting = waiting + incoming.count
         statistics.kvBlocksUsed = pool.usedBlockCount
         statistics.kvBlocksCached = prefixCache.entryCount * pool.layout.streamCount

@@ -100,7 +100,7 @@ final class Scheduler {
         var index = 0
         while !memoryShort, shortBudget > 0, budget > 0, index < waiting.count {
             guard waiting[index].unprocessedCount <= shortLimit else { index += 1; continue }
-            guard let count = admitWaiting(at: index, budget: min(budget, shortBudget), admit: admit,
+            guard let count = admitWaiting(at: index, budget: min(budget, shortBudget), pool: pool, admit: admit,
                                            reclaim: reclaim, plan: &plan) else { memoryShort = true; break }
             budget -= count
             shortBudget -= count
@@ -110,7 +110,7 @@ final class Scheduler {
             if runPrefill(session, cap: budget) == nil { memoryShort = true }
         }
         while !memoryShort, budget > 0, !waiting.isEmpty {
-            guard let count = admitWaiting(at: 0, budget: budget, admit: admit, reclaim: reclaim, plan: &plan)
+            guard let count = admitWaiting(at: 0, budget: budget, pool: pool, admit: admit, reclaim: reclaim, plan: &plan)
             else { break }
             budget -= count
         }
@@ -119,21 +119,29 @@ final class Scheduler {
 
     /// Admits `waiting[index]` with its first chunk (within `budget`) and returns the chunk's
     /// token count, or leaves it waiting (nil) when the running-session limit or memory says no.
-    private func admitWaiting(at index: Int, budget: Int, admit: (Session) -> Void, reclaim: (Int) -> Void,
-                              plan: inout [ScheduledChunk]) -> Int? {
+    ///
+    /// Memory says no unless the pool can hold the rest of this session's prompt *and* the rest
+    /// of every prompt still being prefilled (lookahead admission, as vLLM reserves a prompt's
+    /// blocks up front): admitting on the first chunk alone lets several long prefills start
+    /// together under a tight budget and then preempt each other, recomputing whole prompts.
+    /// Decode growth is not reserved; it preempts the youngest session when memory runs out.
+    private func admitWaiting(at index: Int, budget: Int, pool: KVBlockPool, admit: (Session) -> Void,
+                              reclaim: (Int) -> Void, plan: inout [ScheduledChunk]) -> Int? {
         guard running.count < configuration.maxRunningSessions else { return nil }
         let session = waiting[index]
         admit(session)
         let count = chunkSize(for: session, budget: budget)
         let kv = session.kv!
-        if (try? kv.reserve(appending: count)) == nil {
-            reclaim(kv.blocksNeeded(appending: count))
-            guard (try? kv.reserve(appending: count)) != nil else {
-                // A waiting session holds nothing: drop the cached prefix it adopted.
-                kv.releaseAll()
-                session.cacheCursor = nil
-                return nil
-            }
+        let prefilling = running.reduce(0) { total, other in
+            total + (other.state == .running && other.unprocessedCount > 1 ? other.kv?.blocksNeeded(appending: other.unprocessedCount) ?? 0 : 0)
+        }
+        let needed = kv.blocksNeeded(appending: session.unprocessedCount) + prefilling
+        if pool.freeBlockCount < needed { reclaim(needed) }
+        guard pool.freeBlockCount >= needed, (try? kv.reserve(appending: count)) != nil else {
+            // A waiting session holds nothing: drop the cached prefix it adopted.
+            kv.releaseAll()
+            session.cacheCursor = nil
+            return nil
         }
         waiting.remove(at: index)
         session.state = .running

@@ -88,13 +88,7 @@ public struct CompressionReport: Sendable {
             }
             lines.append(cells)
         }
-        var widths = [Int](repeating: 0, count: header.count)
-        for line in lines { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        return lines.map { line in
-            line.enumerated().map { index, cell in
-                index == line.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextTable.render(lines)
     }
 
     private func compressedCounts(_ row: CompressionRow) -> String {
@@ -106,7 +100,7 @@ public struct CompressionReport: Sendable {
     public func sampleNote() -> String {
         var notes: [String] = []
         if plan.tasks.contains(where: \.isNeedle) {
-            notes.append("needle tasks: \(plan.samples) sample(s) per context × haystack × depth (depths \(plan.depths.map { String(format: "%.0f%%", $0 * 100) }.joined(separator: ", "))); score = fraction of the listed numbers or variables in a greedy answer (niah-multivalue, niah-multiquery: ≤ 64 tokens; vt: ≤ 32), second-turn = exact first number after a \(CompressionTask.summaryTokens)-token summary turn")
+            notes.append("needle tasks: \(plan.samples) sample(s) per context × haystack × depth (depths \(TextTable.percentages(plan.depths))); score = fraction of the listed numbers or variables in a greedy answer (niah-multivalue, niah-multiquery: ≤ 64 tokens; vt: ≤ 32), second-turn = exact first number after a \(CompressionTask.summaryTokens)-token summary turn")
         }
         if plan.tasks.contains(.decodeKL) {
             notes.append("decode-kl: \(plan.continuationTokens) tokens of license text after a window of context − \(plan.continuationTokens) tokens, teacher-forced; NLL in nats/token; KL(none‖policy) against the uncompressed cache at every step")
@@ -117,40 +111,39 @@ public struct CompressionReport: Sendable {
     }
 
     public func json() -> JSONValue {
-        func number(_ value: Double) -> JSONValue { value.isFinite ? .double(value) : .null }
         let rowValues: [JSONValue] = rows.map { row in
             var object: JSONObject = [
                 "policy": .string(row.policy.label), "policy_config": .string(row.policy.description),
                 "context": .int(row.context), "task": .string(row.task.rawValue), "samples": .int(row.outcomes.count),
-                "kv_held_fraction": number(row.heldFraction),
+                "kv_held_fraction": jsonNumber(row.heldFraction),
                 "compressed_before_answer": .int(row.outcomes.filter(\.compressedBeforeAnswer).count),
                 "compressed_during_answer": .int(row.outcomes.filter(\.compressedDuringAnswer).count),
             ]
             if let haystack = row.haystack { object["haystack"] = .string(haystack.rawValue) }
-            if let score = row.meanScore { object["score"] = number(score) }
+            if let score = row.meanScore { object["score"] = jsonNumber(score) }
             if let statistics = row.statistics {
                 object["scored_tokens"] = .int(statistics.count)
-                object["mean_nll"] = number(statistics.meanNLL)
-                object["uncompressed_mean_nll"] = number(statistics.denseMeanNLL)
-                object["mean_kl_vs_uncompressed"] = number(statistics.meanKL)
-                object["top1_agreement"] = number(statistics.topAgreement)
+                object["mean_nll"] = jsonNumber(statistics.meanNLL)
+                object["uncompressed_mean_nll"] = jsonNumber(statistics.denseMeanNLL)
+                object["mean_kl_vs_uncompressed"] = jsonNumber(statistics.meanKL)
+                object["top1_agreement"] = jsonNumber(statistics.topAgreement)
             }
             return .object(object)
         }
         let answers: [JSONValue] = outcomes.filter { $0.score != nil }.map { outcome in
             .object([
                 "policy": .string(outcome.policy.label), "context": .int(outcome.context), "task": .string(outcome.task.rawValue),
-                "haystack": .string(outcome.haystack?.rawValue ?? ""), "depth": number(outcome.depth ?? 0),
+                "haystack": .string(outcome.haystack?.rawValue ?? ""), "depth": jsonNumber(outcome.depth ?? 0),
                 "sample": .int(outcome.sampleIndex), "prompt_tokens": .int(outcome.promptTokens),
                 "expected": .array(outcome.expected.map { .string($0) }), "answer": .string(outcome.answer),
-                "score": number(outcome.score ?? 0), "compressions": .int(outcome.compressions),
+                "score": jsonNumber(outcome.score ?? 0), "compressions": .int(outcome.compressions),
                 "first_compression_step": outcome.firstCompressionStep.map { .int($0) } ?? .null,
                 "answer_start_step": .int(outcome.answerStartStep),
                 "kv_held_bytes": .int(outcome.heldBytes), "kv_uncompressed_bytes": .int(outcome.uncompressedBytes),
             ])
         }
         return .object(["model": .string(modelPath), "rows": .array(rowValues), "answers": .array(answers),
-                        "elapsed_seconds": number(elapsedSeconds)])
+                        "elapsed_seconds": jsonNumber(elapsedSeconds)])
     }
 }
 

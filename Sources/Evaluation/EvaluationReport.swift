@@ -110,20 +110,14 @@ public struct EvaluationReport: Sendable {
             cells.append(String(format: "%.2f", row.meanPrefillSeconds))
             lines.append(cells)
         }
-        var widths = [Int](repeating: 0, count: header.count)
-        for line in lines { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        return lines.map { line in
-            line.enumerated().map { index, cell in
-                index == line.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextTable.render(lines)
     }
 
     /// A note on what the numbers mean and how many samples stand behind them.
     public func sampleNote() -> String {
         var notes: [String] = []
         if plan.tasks.contains(where: \.isNeedle) {
-            notes.append("needle tasks: \(plan.samples) sample(s) per context × haystack × depth (depths \(plan.depths.map { String(format: "%.0f%%", $0 * 100) }.joined(separator: ", "))); accuracy = exact match of the first number of a greedy answer (≤ \(plan.maxAnswerTokens) tokens); prefill s = time to first token")
+            notes.append("needle tasks: \(plan.samples) sample(s) per context × haystack × depth (depths \(TextTable.percentages(plan.depths))); accuracy = exact match of the first number of a greedy answer (≤ \(plan.maxAnswerTokens) tokens); prefill s = time to first token")
         }
         if plan.tasks.contains(.perplexity) {
             notes.append("ppl: consecutive windows of the license text (up to \(plan.windows) per context), one unchunked prefill per window and policy; \(plan.scoredPositions) positions per window scored, evenly spaced over the window's second half; NLL in nats/token; KL(dense‖policy) in nats/token on the same positions; top-1 = same argmax as dense; prefill s = window forward time")
@@ -134,7 +128,6 @@ public struct EvaluationReport: Sendable {
     }
 
     public func json() -> JSONValue {
-        func number(_ value: Double) -> JSONValue { value.isFinite ? .double(value) : .null }
         let planObject: JSONObject = [
             "policies": .array(plan.policies.map { .string($0.cacheKey) }),
             "contexts": .array(plan.contexts.map { .int($0) }),
@@ -154,23 +147,23 @@ public struct EvaluationReport: Sendable {
                 "context": .int(row.context),
                 "task": .string(row.task.rawValue),
                 "samples": .int(row.sampleCount),
-                "mean_prefill_seconds": number(row.meanPrefillSeconds),
+                "mean_prefill_seconds": jsonNumber(row.meanPrefillSeconds),
             ]
-            if let fraction = row.attentionComputedFraction { object["attention_pairs_computed_fraction"] = number(fraction) }
+            if let fraction = row.attentionComputedFraction { object["attention_pairs_computed_fraction"] = jsonNumber(fraction) }
             if let haystack = row.haystack { object["haystack"] = .string(haystack.rawValue) }
             if let accuracy = row.accuracy {
-                object["accuracy"] = number(accuracy)
+                object["accuracy"] = jsonNumber(accuracy)
                 object["by_depth"] = .array(row.depthScores.map {
                     .object(["depth": .double($0.depth), "correct": .int($0.correct), "total": .int($0.total)])
                 })
             }
             if let statistics = row.statistics {
                 object["scored_tokens"] = .int(statistics.count)
-                object["mean_nll"] = number(statistics.meanNLL)
-                object["perplexity"] = number(statistics.perplexity)
-                object["dense_mean_nll"] = number(statistics.denseMeanNLL)
-                object["mean_kl_vs_dense"] = number(statistics.meanKL)
-                object["top1_agreement"] = number(statistics.topAgreement)
+                object["mean_nll"] = jsonNumber(statistics.meanNLL)
+                object["perplexity"] = jsonNumber(statistics.perplexity)
+                object["dense_mean_nll"] = jsonNumber(statistics.denseMeanNLL)
+                object["mean_kl_vs_dense"] = jsonNumber(statistics.meanKL)
+                object["top1_agreement"] = jsonNumber(statistics.topAgreement)
             }
             return .object(object)
         }
@@ -181,14 +174,14 @@ public struct EvaluationReport: Sendable {
                 "depth": .double(outcome.depth), "sample": .int(outcome.sampleIndex),
                 "prompt_tokens": .int(outcome.promptTokens), "expected": .string(outcome.expected),
                 "answer": .string(outcome.answer), "correct": .bool(outcome.score == 1),
-                "prefill_seconds": number(outcome.prefillSeconds),
+                "prefill_seconds": jsonNumber(outcome.prefillSeconds),
                 "attention_pairs_computed": .int(outcome.attentionPairsComputed),
                 "attention_pairs_dense": .int(outcome.attentionPairsDense),
             ])
         }
         return .object([
             "model": .string(modelPath), "plan": .object(planObject), "rows": .array(rowValues),
-            "answers": .array(answers), "elapsed_seconds": number(elapsedSeconds),
+            "answers": .array(answers), "elapsed_seconds": jsonNumber(elapsedSeconds),
         ])
     }
 }

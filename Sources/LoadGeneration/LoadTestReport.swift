@@ -57,11 +57,12 @@ public struct LoadTestReport: Sendable {
             lines += ["", "Server load, from its /metrics sampled every 0.25 s while each level ran:", ""]
             lines += Self.table(
                 header: ["server", "clients"] + (showsPhase ? ["phase"] : []) + ["samples", "peak running", "mean running",
-                                                                                "peak KV MiB", "preemptions"],
+                                                                                "peak decoding", "mean decoding", "peak KV MiB", "preemptions"],
                 rows: loadRows.map { result in
                     let load = result.serverLoad!
                     return [result.server, "\(result.clientCount)"] + (showsPhase ? [result.phase] : [])
                         + ["\(load.sampleCount)", "\(load.peakRunning)", Self.format(load.meanRunning, digits: 2),
+                           load.peakDecoding.map(String.init) ?? "–", Self.format(load.meanDecoding, digits: 2),
                            Self.format(load.peakKVBytes.map { $0 / 1_048_576 }, digits: 1),
                            load.preemptions.map(String.init) ?? "–"]
                 })
@@ -160,6 +161,8 @@ public struct LoadTestReport: Sendable {
             object["server_load"] = [
                 "samples": .int(load.sampleCount), "peak_running": .int(load.peakRunning),
                 "mean_running": .double(load.meanRunning),
+                "peak_decoding": load.peakDecoding.map(JSONValue.int) ?? .null,
+                "mean_decoding": load.meanDecoding.map(JSONValue.double) ?? .null,
                 "peak_kv_bytes": load.peakKVBytes.map(JSONValue.double) ?? .null,
                 "preemptions": load.preemptions.map(JSONValue.int) ?? .null,
             ]

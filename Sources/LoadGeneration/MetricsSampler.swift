@@ -9,6 +9,10 @@ public struct ServerLoad: Sendable, Equatable {
     /// `requests_processing`): the largest sample and the mean over the samples.
     public var peakRunning = 0
     public var meanRunning = 0.0
+    /// Of them, requests past their prompt (our `num_requests_decoding`): sessions whose KV is
+    /// all resident at once, what a fixed KV budget limits. nil when not exported.
+    public var peakDecoding: Int?
+    public var meanDecoding: Double?
     /// KV memory in use, bytes (our `kv_cache_bytes_used`), largest sample; nil when not exported.
     public var peakKVBytes: Double?
     /// Growth of the preemption counter over the level; nil when not exported.
@@ -26,6 +30,7 @@ public final class MetricsSampler: @unchecked Sendable {
     private var running = false
     private var load = ServerLoad()
     private var runningSum = 0
+    private var decodingSum = 0
     private var firstPreemptions: Double?
     private var lastPreemptions: Double?
     private let finished = DispatchGroup()
@@ -58,6 +63,7 @@ public final class MetricsSampler: @unchecked Sendable {
             guard load.sampleCount > 0 else { return nil }
             var result = load
             result.meanRunning = Double(runningSum) / Double(load.sampleCount)
+            if result.peakDecoding != nil { result.meanDecoding = Double(decodingSum) / Double(load.sampleCount) }
             if let first = firstPreemptions, let last = lastPreemptions { result.preemptions = Int(last - first) }
             return result
         }
@@ -71,6 +77,10 @@ public final class MetricsSampler: @unchecked Sendable {
             load.sampleCount += 1
             runningSum += Int(runningNow)
             load.peakRunning = max(load.peakRunning, Int(runningNow))
+            if let decoding = values["num_requests_decoding"] {
+                decodingSum += Int(decoding)
+                load.peakDecoding = max(load.peakDecoding ?? 0, Int(decoding))
+            }
             if let bytes = values["kv_cache_bytes_used"] { load.peakKVBytes = max(load.peakKVBytes ?? 0, bytes) }
             if let preemptions = values["num_preemptions_total"] {
                 if firstPreemptions == nil { firstPreemptions = preemptions }

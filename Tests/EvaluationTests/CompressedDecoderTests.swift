@@ -14,13 +14,7 @@ import Tokenization
 /// is the engine's greedy decode, a budget above the cache changes nothing, and a whole (small)
 /// evaluation runs every task.
 @Suite(.serialized) struct CompressedDecoderTests {
-    func modelPath() throws -> String {
-        guard let path = TestModels.path(TestModels.smolLM2) else {
-            Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2)))
-            throw EvaluationError.invalidOption("missing model")
-        }
-        return path
-    }
+    func modelPath() throws -> String { try smolLM2Path() }
 
     func prompt(_ tokenizer: any Tokenizer, tokens count: Int) -> [Int32] {
         Array(tokenizer.encode(syntheticProse(sentences: 300), addSpecial: false, parseSpecial: false).prefix(count))

@@ -10,13 +10,7 @@ import TestSupport
 
 /// The evaluation pipeline on a real model (SmolLM2-135M-Instruct), small enough for the suite.
 @Suite(.serialized) struct RealModelEvaluationTests {
-    func modelPath() throws -> String {
-        guard let path = TestModels.path(TestModels.smolLM2) else {
-            Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2)))
-            throw EvaluationError.invalidOption("missing model")
-        }
-        return path
-    }
+    func modelPath() throws -> String { try smolLM2Path() }
 
     @Test func singleNeedleAtOneKilotokenRunsThroughTheEngine() throws {
         let plan = EvaluationPlan(modelPath: try modelPath(), threadCount: 2, policies: [.dense], contexts: [1024],

@@ -89,6 +89,7 @@ struct MetricsTests {
         let labels = #"{model_name="fake-model",engine="0"}"#
         for line in [
             "entropyinfer:num_requests_running\(labels) 0",
+            "entropyinfer:num_requests_decoding\(labels) 0",
             "entropyinfer:kv_cache_usage_perc\(labels) 0.25",
             "entropyinfer:prefix_cache_queries_total\(labels) 10",
             "entropyinfer:prefix_cache_hits_total\(labels) 4",

@@ -68,6 +68,7 @@ struct LoadTestEndToEndTests {
             let load = try #require(result.serverLoad)
             #expect(load.sampleCount >= 1 && load.peakRunning <= result.clientCount && load.preemptions == 0)
             #expect(load.meanRunning <= Double(load.peakRunning) && (load.peakKVBytes ?? -1) >= 0)
+            #expect((load.peakDecoding ?? -1) >= 0 && (load.peakDecoding ?? 0) <= load.peakRunning)
         }
         let report = LoadTestReport(plan: plan, targets: [target], results: results)
         #expect(report.markdown.contains("| entropyinfer | 3 | 6/6 | 0 |"))

@@ -11,6 +11,7 @@ public enum MetricsExposition {
         let p = prefix
 
         out.gauge(p + "num_requests_running", "Number of requests in model execution batches.", Double(engine.requestsRunning))
+        out.gauge(p + "num_requests_decoding", "Running requests past their prompt (generating).", Double(engine.requestsDecoding))
         out.gauge(p + "num_requests_waiting", "Number of requests waiting to be processed.", Double(engine.requestsWaiting))
         let usage = engine.kvBlocksTotal > 0 ? Double(engine.kvBlocksUsed) / Double(engine.kvBlocksTotal) : 0
         out.gauge(p + "kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", usage)
