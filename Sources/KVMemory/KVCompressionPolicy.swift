@@ -76,10 +76,10 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     public var slackTokens = 128
     /// `entropy`: prompts longer than `prefillBudgetFactor × budget` are compressed to that many
     /// entries at the end of prefill (scored by the prompt's tail), then to `budget` once
-    /// `decodeGap` generated queries exist. 0 (the default) turns the first pass off: measured on
-    /// Qwen2.5-Coder-0.5B with 16K-token three-needle prompts, a prompt-only pass to 2× or 4× the
-    /// budget lost a needle that the output-aware round alone keeps (docs/BENCHMARKS.md), while
-    /// skipping it costs only `decodeGap` decode steps over the whole cache.
+    /// `decodeGap` generated queries exist. 0 (the default) turns the first pass off: measured
+    /// with `eval --kv-compression` (docs/BENCHMARKS.md), a prompt-only pass to 2× the budget
+    /// lost needle items that the output-aware round alone keeps, while skipping it costs only
+    /// `decodeGap` decode steps over the whole cache.
     public var prefillBudgetFactor: Double = 0
     public var allocation = Allocation.coverage
     /// `entropy`: bounds of a head's budget, as fractions/multiples of `budget`.
