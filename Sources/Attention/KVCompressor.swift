@@ -220,7 +220,8 @@ public final class KVCompressor: @unchecked Sendable {
             guard let plan = KVCompressionSelection.entropyLayer(
                 scores: aggregated, total: meanBudget * kvHeads, sinks: policy.sinkTokens, recent: policy.windowTokens,
                 kernel: policy.poolingKernel, pooling: policy.pooling, allocation: policy.allocation,
-                minimumHeadFraction: policy.minimumHeadFraction, maximumHeadFactor: policy.maximumHeadFactor)
+                minimumHeadFraction: policy.minimumHeadFraction, maximumHeadFactor: policy.maximumHeadFactor,
+                chunk: policy.chunkTokens)
             else {
                 newBudgets[layer] = Array(repeating: meanBudget, count: kvHeads)
                 newEntropies[layer] = aggregated.map(KVCompressionSelection.entropy)

@@ -82,6 +82,10 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// `decodeGap` decode steps over the whole cache.
     public var prefillBudgetFactor: Double = 0
     public var allocation = Allocation.coverage
+    /// `entropy`: entries are ranked in aligned chunks of this many (ChunkKV): a chunk's score is
+    /// the sum of its entries' scores and a head keeps whole chunks, best first, so a kept entry
+    /// keeps its neighbours (a number is not cut after its first digits). 1: entry by entry.
+    public var chunkTokens = 1
     /// `entropy`: bounds of a head's budget, as fractions/multiples of `budget`.
     public var minimumHeadFraction: Double = 0.25
     public var maximumHeadFactor: Double = 4
@@ -134,7 +138,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue))"
         }
     }
 }
@@ -194,6 +198,7 @@ extension KVCompressionPolicy {
     public static let integerKnobs: [String: ClosedRange<Int>] = [
         "budget": 1...16_777_216, "window_tokens": 1...4096, "decode_gap": 0...4096, "pooling_kernel": 1...255,
         "sink_tokens": 0...65_536, "slack_tokens": 0...16_777_216, "minimum_prompt_tokens": 0...16_777_216,
+        "chunk_tokens": 1...4096,
     ]
     public static let numberKnobs: [String: ClosedRange<Double>] = [
         "prefill_budget_factor": 0...1024, "minimum_head_fraction": 0...1, "maximum_head_factor": 1...1024,
@@ -223,6 +228,7 @@ extension KVCompressionPolicy {
             poolingKernel = value
         case "sink_tokens": sinkTokens = value
         case "slack_tokens": slackTokens = value
+        case "chunk_tokens": chunkTokens = value
         default: minimumPromptTokens = value
         }
     }

@@ -96,10 +96,12 @@ public enum KVCompressionSelection {
     /// - `adakv`: the head whose next entry has the largest normalised score (AdaKV);
     /// - `entropy`: budgets proportional to exp(entropy), the head's effective support;
     /// - `uniform`: the head with the smallest budget.
-    /// Ties go to the lower head index. Returns nil when every entry fits (nothing to do).
+    /// Ties go to the lower head index. With `chunk` > 1 the candidates are ranked chunk by chunk
+    /// (`rankedCandidates`), so heads keep whole chunks. Returns nil when every entry fits
+    /// (nothing to do).
     public static func entropyLayer(scores: [[Float]], total: Int, sinks: Int, recent: Int, kernel: Int,
                                     pooling: KVCompressionPolicy.Pooling, allocation: KVCompressionPolicy.Allocation,
-                                    minimumHeadFraction: Double, maximumHeadFactor: Double) -> LayerPlan? {
+                                    minimumHeadFraction: Double, maximumHeadFactor: Double, chunk: Int = 1) -> LayerPlan? {
         let heads = scores.count
         guard heads > 0, scores.reduce(0, { $0 + $1.count }) > total else { return nil }
         let mean = Double(total) / Double(heads)
@@ -122,10 +124,7 @@ public enum KVCompressionSelection {
             head.fixedHigh = max(head.fixedLow, head.n - recent)
             let candidates = Array(values[head.fixedLow..<head.fixedHigh])
             let pooled = pool(candidates, kernel: kernel, pooling: pooling)
-            head.order = pooled.indices.map { Int32($0) }.sorted { a, b in
-                let va = pooled[Int(a)], vb = pooled[Int(b)]
-                return va > vb || (va == vb && a < b)
-            }
+            head.order = rankedCandidates(pooled: pooled, raw: candidates, chunk: chunk)
             head.cumulative = [0]
             head.cumulative.reserveCapacity(pooled.count + 1)
             var running = 0.0
@@ -179,6 +178,26 @@ public enum KVCompressionSelection {
             keep.append(kept)
         }
         return LayerPlan(keep: keep, budgets: budgets, entropies: state.map(\.entropy))
+    }
+
+    /// Candidate indices, best first. `chunk` 1: by pooled score (ties to the lower index).
+    /// Otherwise ChunkKV's ranking: the candidates form aligned chunks [c·chunk, (c+1)·chunk) (the
+    /// last one shorter), a chunk scores the sum of its entries' raw scores, chunks go best first
+    /// (ties to the lower chunk) and each lists its entries best pooled score first, so a budget
+    /// cut keeps whole chunks and the best entries of at most one more.
+    public static func rankedCandidates(pooled: [Float], raw: [Float], chunk: Int) -> [Int32] {
+        func byScore(_ values: [Float], _ indices: Range<Int>) -> [Int32] {
+            indices.map { Int32($0) }.sorted { a, b in
+                let va = values[Int(a)], vb = values[Int(b)]
+                return va > vb || (va == vb && a < b)
+            }
+        }
+        guard chunk > 1 else { return byScore(pooled, pooled.indices) }
+        let chunkCount = (raw.count + chunk - 1) / chunk
+        let chunkScores = (0..<chunkCount).map { c in raw[c * chunk..<min(raw.count, (c + 1) * chunk)].reduce(Float(0), +) }
+        return byScore(chunkScores, 0..<chunkCount).flatMap { c in
+            byScore(pooled, Int(c) * chunk..<min(raw.count, (Int(c) + 1) * chunk))
+        }
     }
 
     /// Entropy in nats of `scores` normalised to sum 1 (0 when they sum to 0).

@@ -91,6 +91,28 @@ import Testing
         }
     }
 
+    /// ChunkKV ranking, chunks of 3 over 8 candidates: [0.1 0.0 0.5 | 0.2 0.2 0.2 | 0.0 0.3].
+    /// Chunk sums 0.6, 0.6, 0.3: chunks 0 and 1 tie (the lower goes first), then chunk 2; within
+    /// a chunk the better pooled (here raw) score first.
+    @Test func chunkRankingKeepsWholeChunks() throws {
+        let raw: [Float] = [0.1, 0.0, 0.5, 0.2, 0.2, 0.2, 0.0, 0.3]
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3) == [2, 0, 1, 3, 4, 5, 7, 6])
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 1) == [2, 7, 3, 4, 5, 0, 1, 6])
+        // In a layer: one head, 2 sinks, 2 recent, 12 entries, 6 kept: the middle 8 are the
+        // candidates above, the 2 free places go to chunk 0's best two, entries 2+2 and 0+2.
+        let scores: [Float] = [1, 1] + raw + [1, 1]
+        let plan = try #require(KVCompressionSelection.entropyLayer(
+            scores: [scores], total: 6, sinks: 2, recent: 2, kernel: 1, pooling: .avg, allocation: .coverage,
+            minimumHeadFraction: 0.25, maximumHeadFactor: 4, chunk: 3))
+        #expect(plan.keep[0] == [0, 1, 2, 4, 10, 11])
+        let entryByEntry = try #require(KVCompressionSelection.entropyLayer(
+            scores: [scores], total: 6, sinks: 2, recent: 2, kernel: 1, pooling: .avg, allocation: .coverage,
+            minimumHeadFraction: 0.25, maximumHeadFactor: 4))
+        #expect(entryByEntry.keep[0] == [0, 1, 4, 9, 10, 11])
+        #expect(try KVCompressionPolicy.parse("entropy:512:chunk_tokens=8").chunkTokens == 8)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:chunk_tokens=0") }
+    }
+
     @Test func policyNamesKnobsAndTheCommandLineForm() throws {
         let parsed = try KVCompressionPolicy.parse("entropy:512")
         #expect(parsed.kind == .entropy && parsed.budget == 512)

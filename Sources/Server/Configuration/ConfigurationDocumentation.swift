@@ -181,6 +181,7 @@ public enum ConfigurationDocumentation {
         | `slack_tokens` | 128 | streaming, entropy | growth allowed past the budget before compressing again |
         | `prefill_budget_factor` | 0 | entropy | first pass at the end of prefill to this × budget for longer prompts (saves memory and the first `decode_gap` steps' time, but the prompt-only scores lose needles the output-aware round keeps: off by default, see docs/BENCHMARKS.md) |
         | `allocation` | `coverage` | entropy | how a layer's entries are shared between heads: `coverage` (every head retains the same share of its attention mass: concentrated, low-entropy heads need few entries), `adakv` (best normalised scores across heads), `entropy` (proportional to exp(entropy)), `uniform` |
+        | `chunk_tokens` | 1 | entropy | rank entries in aligned chunks of this many (ChunkKV: a chunk scores the sum of its entries, heads keep whole chunks), so a kept entry keeps its neighbours; 16 kept a whole needle in a question-agnostic second turn at 16K that entry-by-entry ranking cut after its first digits, but lost a multi-query item at budget 1024 (docs/BENCHMARKS.md) |
         | `minimum_head_fraction` / `maximum_head_factor` | 0.25 / 4 | entropy | bounds of a head's budget relative to `budget` |
         | `group_reduction` | `mean` | entropy | how a KV head's query group combines scores (`mean`, `max`) |
         | `expand_gqa` | true | snapkv, latent | select per query head and expand the cache, as released |
