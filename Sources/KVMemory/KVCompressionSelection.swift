@@ -193,11 +193,9 @@ public enum KVCompressionSelection {
             }
         }
         guard chunk > 1 else { return byScore(pooled, pooled.indices) }
-        let chunkCount = (raw.count + chunk - 1) / chunk
-        let chunkScores = (0..<chunkCount).map { c in raw[c * chunk..<min(raw.count, (c + 1) * chunk)].reduce(Float(0), +) }
-        return byScore(chunkScores, 0..<chunkCount).flatMap { c in
-            byScore(pooled, Int(c) * chunk..<min(raw.count, (Int(c) + 1) * chunk))
-        }
+        let chunks = stride(from: 0, to: raw.count, by: chunk).map { $0..<min(raw.count, $0 + chunk) }
+        let chunkScores = chunks.map { raw[$0].reduce(Float(0), +) }
+        return byScore(chunkScores, chunks.indices).flatMap { byScore(pooled, chunks[Int($0)]) }
     }
 
     /// Entropy in nats of `scores` normalised to sum 1 (0 when they sum to 0).
