@@ -142,7 +142,9 @@ def test_a_client_that_disconnects_mid_stream_frees_its_session(server, http, mo
             break
     connection.sock.shutdown(socket.SHUT_RDWR)
     connection.close()
-    deadline = time.monotonic() + 5
+    # Generous for a loaded CI machine, and still far below the time the stream takes to finish
+    # by itself (fake engine: 50 s; real model: hundreds of tokens), so only cancellation passes.
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         status, _, slots = http("GET", "/slots")
         if status == 200 and slots == []:

@@ -22,9 +22,9 @@ struct OfficialClientTests {
         options.requestLog = false
         let tokenizer = FakeTokenizer(addBOS: false)
         let service = FakeGenerationService(contextLength: 2048) { request in
-            // Long answers when asked to ignore EOS, so disconnect and queue tests have something to cancel;
-            // a tool call when the request offers tools.
-            request.ignoreEOS ? FakeScript(reply: String(repeating: "long ", count: 400), tokenDelay: 0.005)
+            // Long answers when asked to ignore EOS (10,000 tokens, 50 s), so the disconnect test's
+            // session can only leave early by being cancelled; a tool call when the request offers tools.
+            request.ignoreEOS ? FakeScript(reply: String(repeating: "long ", count: 2000), tokenDelay: 0.005)
                 : FakeScript.toolCaller(request, tokenizer: tokenizer, arguments: #"{"city": "Paris", "days": 2}"#)
         }
         var transport = LiveServer.transportOptions
@@ -35,7 +35,7 @@ struct OfficialClientTests {
             "ENTROPYINFER_E2E_FAKE": "1",
             "ENTROPYINFER_E2E_API_KEY": Self.apiKey,
         ])
-        #expect(result.status == 0, "pytest failed:\n\(result.output.suffix(20000))")
+        #expect(result.status == 0, "pytest failed:\n\(result.failureReport())")
         print(result.tail(3))
     }
 }

@@ -11,6 +11,15 @@ public enum PytestSuite {
         public func tail(_ count: Int) -> String {
             output.split(separator: "\n").suffix(count).joined(separator: "\n")
         }
+        /// For a failed run's message: pytest's one-line verdicts (`FAILED test::name - reason`,
+        /// `ERROR ...`) first, so a log that keeps only a message's head still names the failing
+        /// test, then the last `characters` of the output.
+        public func failureReport(characters: Int = 20000) -> String {
+            let verdicts = output.split(separator: "\n")
+                .filter { $0.hasPrefix("FAILED ") || $0.hasPrefix("ERROR ") }
+                .map { String($0.prefix(400)) }
+            return (verdicts.isEmpty ? "" : verdicts.joined(separator: "\n") + "\n") + String(output.suffix(characters))
+        }
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -33,7 +42,8 @@ public enum PytestSuite {
         let suite = TestModels.repositoryRoot.appendingPathComponent("Tests/\(directory)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider"] + extraArguments + [suite.path]
+        // -rfE: a one-line verdict per failure and error at the end (see failureReport).
+        process.arguments = ["-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider"] + extraArguments + [suite.path]
         process.currentDirectoryURL = suite
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in overrides { environment[key] = value }
