@@ -186,16 +186,10 @@ public enum KVCompressionSelection {
     /// (ties to the lower chunk) and each lists its entries best pooled score first, so a budget
     /// cut keeps whole chunks and the best entries of at most one more.
     public static func rankedCandidates(pooled: [Float], raw: [Float], chunk: Int) -> [Int32] {
-        func byScore(_ values: [Float], _ indices: Range<Int>) -> [Int32] {
-            indices.map { Int32($0) }.sorted { a, b in
-                let va = values[Int(a)], vb = values[Int(b)]
-                return va > vb || (va == vb && a < b)
-            }
-        }
-        guard chunk > 1 else { return byScore(pooled, pooled.indices) }
+        guard chunk > 1 else { return TopK.ranked(pooled, pooled.indices) }
         let chunks = stride(from: 0, to: raw.count, by: chunk).map { $0..<min(raw.count, $0 + chunk) }
         let chunkScores = chunks.map { raw[$0].reduce(Float(0), +) }
-        return byScore(chunkScores, chunks.indices).flatMap { byScore(pooled, chunks[Int($0)]) }
+        return TopK.ranked(chunkScores, chunks.indices).flatMap { TopK.ranked(pooled, chunks[Int($0)]) }
     }
 
     /// Entropy in nats of `scores` normalised to sum 1 (0 when they sum to 0).

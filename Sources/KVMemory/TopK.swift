@@ -8,10 +8,7 @@ public enum TopK {
         guard count > 0 else { return [] }
         var heap: [Int32] = []
         heap.reserveCapacity(count)
-        @inline(__always) func better(_ a: Int32, _ b: Int32) -> Bool {
-            let va = values[Int(a)], vb = values[Int(b)]
-            return va > vb || (va == vb && a < b)
-        }
+        @inline(__always) func better(_ a: Int32, _ b: Int32) -> Bool { precedes(values, a, b) }
         for index in values.indices where eligible(index) {
             let candidate = Int32(index)
             if heap.count < count {
@@ -38,5 +35,18 @@ public enum TopK {
             }
         }
         return heap.sorted(by: better)
+    }
+
+    /// Every index of `indices`, best first in `largest`'s order (a full sort, for rankings that
+    /// are walked whole).
+    public static func ranked(_ values: [Float], _ indices: Range<Int>) -> [Int32] {
+        indices.map { Int32($0) }.sorted { precedes(values, $0, $1) }
+    }
+
+    /// The order of `largest` and `ranked`: a before b when its value is larger, or equal with a
+    /// lower index.
+    @inline(__always) static func precedes(_ values: [Float], _ a: Int32, _ b: Int32) -> Bool {
+        let va = values[Int(a)], vb = values[Int(b)]
+        return va > vb || (va == vb && a < b)
     }
 }
