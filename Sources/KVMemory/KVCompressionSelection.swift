@@ -101,7 +101,8 @@ public enum KVCompressionSelection {
     /// (nothing to do).
     public static func entropyLayer(scores: [[Float]], total: Int, sinks: Int, recent: Int, kernel: Int,
                                     pooling: KVCompressionPolicy.Pooling, allocation: KVCompressionPolicy.Allocation,
-                                    minimumHeadFraction: Double, maximumHeadFactor: Double, chunk: Int = 1) -> LayerPlan? {
+                                    minimumHeadFraction: Double, maximumHeadFactor: Double, chunk: Int = 1,
+                                    chunkShare: Double = 1) -> LayerPlan? {
         let heads = scores.count
         guard heads > 0, scores.reduce(0, { $0 + $1.count }) > total else { return nil }
         let mean = Double(total) / Double(heads)
@@ -124,7 +125,7 @@ public enum KVCompressionSelection {
             head.fixedHigh = max(head.fixedLow, head.n - recent)
             let candidates = Array(values[head.fixedLow..<head.fixedHigh])
             let pooled = pool(candidates, kernel: kernel, pooling: pooling)
-            head.order = rankedCandidates(pooled: pooled, raw: candidates, chunk: chunk)
+            head.order = rankedCandidates(pooled: pooled, raw: candidates, chunk: chunk, chunkShare: chunkShare)
             head.cumulative = [0]
             head.cumulative.reserveCapacity(pooled.count + 1)
             var running = 0.0
@@ -185,11 +186,36 @@ public enum KVCompressionSelection {
     /// last one shorter), a chunk scores the sum of its entries' raw scores, chunks go best first
     /// (ties to the lower chunk) and each lists its entries best pooled score first, so a budget
     /// cut keeps whole chunks and the best entries of at most one more.
-    public static func rankedCandidates(pooled: [Float], raw: [Float], chunk: Int) -> [Int32] {
-        guard chunk > 1 else { return TopK.ranked(pooled, pooled.indices) }
+    ///
+    /// `chunkShare` < 1 mixes the two rankings: every prefix of the result takes about
+    /// `chunkShare` of its entries from the chunk ranking and the rest from the entry ranking
+    /// (each skipping what the other already took), so a budget keeps the best single entries
+    /// and, with what is left, whole chunks around the strongest spans.
+    public static func rankedCandidates(pooled: [Float], raw: [Float], chunk: Int, chunkShare: Double = 1) -> [Int32] {
+        let byEntry = { TopK.ranked(pooled, pooled.indices) }
+        guard chunk > 1, chunkShare > 0 else { return byEntry() }
         let chunks = stride(from: 0, to: raw.count, by: chunk).map { $0..<min(raw.count, $0 + chunk) }
         let chunkScores = chunks.map { raw[$0].reduce(Float(0), +) }
-        return TopK.ranked(chunkScores, chunks.indices).flatMap { TopK.ranked(pooled, chunks[Int($0)]) }
+        let byChunk = TopK.ranked(chunkScores, chunks.indices).flatMap { TopK.ranked(pooled, chunks[Int($0)]) }
+        guard chunkShare < 1 else { return byChunk }
+        let entryOrder = byEntry()
+        var taken = [Bool](repeating: false, count: pooled.count)
+        var result: [Int32] = []
+        result.reserveCapacity(pooled.count)
+        var (nextChunkEntry, nextEntry, fromChunks) = (0, 0, 0)
+        while result.count < pooled.count {
+            let useChunks = Double(fromChunks) < chunkShare * Double(result.count + 1)
+            if useChunks {
+                while taken[Int(byChunk[nextChunkEntry])] { nextChunkEntry += 1 }
+                result.append(byChunk[nextChunkEntry])
+                fromChunks += 1
+            } else {
+                while taken[Int(entryOrder[nextEntry])] { nextEntry += 1 }
+                result.append(entryOrder[nextEntry])
+            }
+            taken[Int(result[result.count - 1])] = true
+        }
+        return result
     }
 
     /// Entropy in nats of `scores` normalised to sum 1 (0 when they sum to 0).

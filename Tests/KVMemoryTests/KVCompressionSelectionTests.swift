@@ -113,6 +113,25 @@ import Testing
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:chunk_tokens=0") }
     }
 
+    /// Mixed ranking on the candidates above: chunk order C = [2 0 1 3 4 5 7 6], entry order
+    /// E = [2 7 3 4 5 0 1 6]. Position n draws from C while C's picks < share × (n + 1), each
+    /// list skipping what the other took. Share 0.25: C(2) E(7) E(3) E(4) C(0) E(5) E(1) E(6);
+    /// share 0.5: C(2) E(7) C(0) E(3) C(1) E(4) C(5) E(6).
+    @Test func mixedRankingInterleavesChunksAndEntries() throws {
+        let raw: [Float] = [0.1, 0.0, 0.5, 0.2, 0.2, 0.2, 0.0, 0.3]
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3, chunkShare: 0.25) == [2, 7, 3, 4, 0, 5, 1, 6])
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3, chunkShare: 0.5) == [2, 7, 0, 3, 1, 4, 5, 6])
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3, chunkShare: 0) == [2, 7, 3, 4, 5, 0, 1, 6])
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3, chunkShare: 1) == [2, 0, 1, 3, 4, 5, 7, 6])
+        // Every share gives a permutation of the candidates.
+        for share in stride(from: 0.0, through: 1.0, by: 0.1) {
+            let order = KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3, chunkShare: share)
+            #expect(order.sorted() == (0..<8).map { Int32($0) }, "share \(share)")
+        }
+        #expect(try KVCompressionPolicy.parse("entropy:512:chunk_tokens=16:chunk_share=0.5").chunkShare == 0.5)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:chunk_share=1.5") }
+    }
+
     @Test func policyNamesKnobsAndTheCommandLineForm() throws {
         let parsed = try KVCompressionPolicy.parse("entropy:512")
         #expect(parsed.kind == .entropy && parsed.budget == 512)
