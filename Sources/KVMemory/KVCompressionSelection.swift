@@ -204,16 +204,17 @@ public enum KVCompressionSelection {
         result.reserveCapacity(pooled.count)
         var (nextChunkEntry, nextEntry, fromChunks) = (0, 0, 0)
         while result.count < pooled.count {
-            let useChunks = Double(fromChunks) < chunkShare * Double(result.count + 1)
-            if useChunks {
+            let next: Int32
+            if Double(fromChunks) < chunkShare * Double(result.count + 1) {
                 while taken[Int(byChunk[nextChunkEntry])] { nextChunkEntry += 1 }
-                result.append(byChunk[nextChunkEntry])
+                next = byChunk[nextChunkEntry]
                 fromChunks += 1
             } else {
                 while taken[Int(entryOrder[nextEntry])] { nextEntry += 1 }
-                result.append(entryOrder[nextEntry])
+                next = entryOrder[nextEntry]
             }
-            taken[Int(result[result.count - 1])] = true
+            result.append(next)
+            taken[Int(next)] = true
         }
         return result
     }
