@@ -221,7 +221,7 @@ public final class KVCompressor: @unchecked Sendable {
                 scores: aggregated, total: meanBudget * kvHeads, sinks: policy.sinkTokens, recent: policy.windowTokens,
                 kernel: policy.poolingKernel, pooling: policy.pooling, allocation: policy.allocation,
                 minimumHeadFraction: policy.minimumHeadFraction, maximumHeadFactor: policy.maximumHeadFactor,
-                chunk: policy.chunkTokens, chunkShare: policy.chunkShare)
+                chunk: policy.chunkTokens, chunkShare: policy.chunkShare, chunkAlignment: policy.chunkAlignment)
             else {
                 newBudgets[layer] = Array(repeating: meanBudget, count: kvHeads)
                 newEntropies[layer] = aggregated.map(KVCompressionSelection.entropy)

@@ -91,26 +91,35 @@ public struct EvaluationReport: Sendable {
 
     /// The table people read: one line per policy × context × task.
     public func table() -> String {
-        let header = ["policy", "context", "task", "samples", "accuracy", "by depth", "NLL", "PPL", "KL(dense‖p)", "top-1 =", "attn %", "prefill s"]
+        let header = ["policy", "context", "task", "samples", "accuracy", "by depth", "NLL", "ΔNLL % ± SE", "PPL", "KL(dense‖p)", "top-1 =", "attn %", "prefill s"]
         var lines: [[String]] = [header]
         for row in rows {
             var cells = [row.policy.label, String(row.context), row.taskLabel]
             if let statistics = row.statistics {
                 cells.append("\(row.sampleCount) win / \(row.scoredTokenCount) pos")
-                cells += ["-", "-", String(format: "%.4f", statistics.meanNLL), String(format: "%.3f", statistics.perplexity),
+                cells += ["-", "-", String(format: "%.4f", statistics.meanNLL), Self.relativeDifference(statistics),
+                          String(format: "%.3f", statistics.perplexity),
                           String(format: "%.5f", statistics.meanKL), String(format: "%.1f%%", statistics.topAgreement * 100)]
             } else {
                 cells.append(String(row.sampleCount))
                 cells.append(String(format: "%d/%d (%.0f%%)", row.correctCount, row.sampleCount, (row.accuracy ?? 0) * 100))
                 cells.append(row.depthScores.map { String(format: "%.0f%%:%d/%d", $0.depth * 100, $0.correct, $0.total) }
                     .joined(separator: " "))
-                cells += ["-", "-", "-", "-"]
+                cells += ["-", "-", "-", "-", "-"]
             }
             cells.append(row.attentionComputedFraction.map { String(format: "%.1f", $0 * 100) } ?? "-")
             cells.append(String(format: "%.2f", row.meanPrefillSeconds))
             lines.append(cells)
         }
         return TextTable.render(lines)
+    }
+
+    /// The policy's NLL against dense's in percent, ± one paired standard error: "-3.41 ± 1.20".
+    static func relativeDifference(_ statistics: NextTokenStatistics) -> String {
+        let dense = statistics.denseMeanNLL
+        guard dense > 0, statistics.count > 1 else { return "-" }
+        return String(format: "%+.2f ± %.2f", statistics.meanNLLDifference / dense * 100,
+                      statistics.nllDifferenceStandardError / dense * 100)
     }
 
     /// A note on what the numbers mean and how many samples stand behind them.
@@ -120,7 +129,7 @@ public struct EvaluationReport: Sendable {
             notes.append("needle tasks: \(plan.samples) sample(s) per context × haystack × depth (depths \(TextTable.percentages(plan.depths))); accuracy = exact match of the first number of a greedy answer (≤ \(plan.maxAnswerTokens) tokens); prefill s = time to first token")
         }
         if plan.tasks.contains(.perplexity) {
-            notes.append("ppl: consecutive windows of the license text (up to \(plan.windows) per context), one unchunked prefill per window and policy; \(plan.scoredPositions) positions per window scored, evenly spaced over the window's second half; NLL in nats/token; KL(dense‖policy) in nats/token on the same positions; top-1 = same argmax as dense; prefill s = window forward time")
+            notes.append("ppl: consecutive windows of the license text (up to \(plan.windows) per context), one unchunked prefill per window and policy; \(plan.scoredPositions) positions per window scored, evenly spaced over the window's second half; NLL in nats/token; ΔNLL % = (NLL − dense NLL) / dense NLL ± one standard error of the paired per-position difference (positions of one text are correlated: a lower bound of the uncertainty); KL(dense‖policy) in nats/token on the same positions; top-1 = same argmax as dense; prefill s = window forward time")
         notes.append("attn % = attention query-key pairs computed as a share of dense causal attention over the same prefills")
         }
         notes.append(String(format: "seed %llu; total %.0f s", plan.seed, elapsedSeconds))
@@ -162,6 +171,7 @@ public struct EvaluationReport: Sendable {
                 object["mean_nll"] = jsonNumber(statistics.meanNLL)
                 object["perplexity"] = jsonNumber(statistics.perplexity)
                 object["dense_mean_nll"] = jsonNumber(statistics.denseMeanNLL)
+                object["nll_difference_standard_error"] = jsonNumber(statistics.nllDifferenceStandardError)
                 object["mean_kl_vs_dense"] = jsonNumber(statistics.meanKL)
                 object["top1_agreement"] = jsonNumber(statistics.topAgreement)
             }

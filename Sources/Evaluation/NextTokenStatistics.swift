@@ -14,6 +14,8 @@ public struct NextTokenStatistics: Sendable, Equatable {
     private var denseNLLSum = 0.0
     private var klSum = 0.0
     private var topAgreements = 0
+    /// Σ (policy NLL − dense NLL)² over the rows: the spread of the paired difference.
+    private var differenceSquaredSum = 0.0
 
     public init() {}
 
@@ -24,6 +26,19 @@ public struct NextTokenStatistics: Sendable, Equatable {
     public var perplexity: Double { exp(meanNLL) }
     /// Mean KL(dense ‖ policy) per token (nats).
     public var meanKL: Double { count == 0 ? .nan : klSum / Double(count) }
+    /// Mean NLL difference, policy − dense (nats per token; negative: the policy predicts the
+    /// actual text better than dense).
+    public var meanNLLDifference: Double { count == 0 ? .nan : (policyNLLSum - denseNLLSum) / Double(count) }
+    /// Standard error of `meanNLLDifference` over the rows (paired: each row is one position
+    /// scored by both), √(s² / n) with the sample variance s²; NaN below two rows. Rows of one
+    /// text are not independent, so read it as a lower bound of the uncertainty.
+    public var nllDifferenceStandardError: Double {
+        guard count > 1 else { return .nan }
+        let n = Double(count)
+        let mean = meanNLLDifference
+        let variance = max(0, (differenceSquaredSum - n * mean * mean) / (n - 1))
+        return (variance / n).squareRoot()
+    }
     /// Fraction of rows where both have the same most likely token.
     public var topAgreement: Double { count == 0 ? .nan : Double(topAgreements) / Double(count) }
 
@@ -36,6 +51,8 @@ public struct NextTokenStatistics: Sendable, Equatable {
         denseNLLSum += row.denseNLL
         klSum += row.kl
         if row.sameTop { topAgreements += 1 }
+        let difference = row.policyNLL - row.denseNLL
+        differenceSquaredSum += difference * difference
     }
 
     /// Adds another accumulator's rows (e.g. another window).
@@ -45,6 +62,7 @@ public struct NextTokenStatistics: Sendable, Equatable {
         denseNLLSum += other.denseNLLSum
         klSum += other.klSum
         topAgreements += other.topAgreements
+        differenceSquaredSum += other.differenceSquaredSum
     }
 
     /// One row: NLLs of `target` under both distributions, KL(dense ‖ policy), same argmax.

@@ -51,6 +51,15 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case uniform
     }
 
+    /// Where the `entropy` policy's chunks (`chunkTokens`) start.
+    public enum ChunkAlignment: String, Sendable, CaseIterable {
+        /// Fixed chunks [c·chunk, (c+1)·chunk) (ChunkKV): a span can be cut at a chunk boundary.
+        case aligned
+        /// A chunk may start at any entry: windows [i, i+chunk) ranked by their score sums, so
+        /// the best chunk around a span is found wherever the span lies.
+        case sliding
+    }
+
     /// How the `entropy` policy aggregates the scores of a KV head's query group.
     public enum GroupReduction: String, Sendable, CaseIterable {
         case mean
@@ -102,6 +111,8 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// every listing item at every budget, with decode-kl KL 0.287 / 0.240 / 0.203 at budgets
     /// 512 / 1,024 / 2,048 (entries alone: 0.305 / 0.230 / 0.190).
     public var chunkShare: Double = 0.25
+    /// `entropy` with `chunkTokens` > 1: where chunks start.
+    public var chunkAlignment = ChunkAlignment.aligned
     /// `entropy`: bounds of a head's budget, as fractions/multiples of `budget`.
     public var minimumHeadFraction: Double = 0.25
     public var maximumHeadFactor: Double = 4
@@ -154,7 +165,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue))"
         }
     }
 }
@@ -223,7 +234,7 @@ extension KVCompressionPolicy {
     public static let booleanKnobs: Set<String> = ["expand_gqa"]
     public static let stringKnobs: [String: [String]] = [
         "pooling": Pooling.allCases.map(\.rawValue), "allocation": Allocation.allCases.map(\.rawValue),
-        "group_reduction": GroupReduction.allCases.map(\.rawValue),
+        "group_reduction": GroupReduction.allCases.map(\.rawValue), "chunk_alignment": ChunkAlignment.allCases.map(\.rawValue),
     ]
 
     public mutating func set(_ knob: String, integer value: Int) throws(KVCompressionPolicyError) {
@@ -289,6 +300,7 @@ extension KVCompressionPolicy {
         switch knob {
         case "pooling": pooling = Pooling(rawValue: value)!
         case "allocation": allocation = Allocation(rawValue: value)!
+        case "chunk_alignment": chunkAlignment = ChunkAlignment(rawValue: value)!
         default: groupReduction = GroupReduction(rawValue: value)!
         }
     }

@@ -102,7 +102,8 @@ public enum KVCompressionSelection {
     public static func entropyLayer(scores: [[Float]], total: Int, sinks: Int, recent: Int, kernel: Int,
                                     pooling: KVCompressionPolicy.Pooling, allocation: KVCompressionPolicy.Allocation,
                                     minimumHeadFraction: Double, maximumHeadFactor: Double, chunk: Int = 1,
-                                    chunkShare: Double = 1) -> LayerPlan? {
+                                    chunkShare: Double = 1,
+                                    chunkAlignment: KVCompressionPolicy.ChunkAlignment = .aligned) -> LayerPlan? {
         let heads = scores.count
         guard heads > 0, scores.reduce(0, { $0 + $1.count }) > total else { return nil }
         let mean = Double(total) / Double(heads)
@@ -125,7 +126,8 @@ public enum KVCompressionSelection {
             head.fixedHigh = max(head.fixedLow, head.n - recent)
             let candidates = Array(values[head.fixedLow..<head.fixedHigh])
             let pooled = pool(candidates, kernel: kernel, pooling: pooling)
-            head.order = rankedCandidates(pooled: pooled, raw: candidates, chunk: chunk, chunkShare: chunkShare)
+            head.order = rankedCandidates(pooled: pooled, raw: candidates, chunk: chunk, chunkShare: chunkShare,
+                                          alignment: chunkAlignment)
             head.cumulative = [0]
             head.cumulative.reserveCapacity(pooled.count + 1)
             var running = 0.0
@@ -191,12 +193,25 @@ public enum KVCompressionSelection {
     /// `chunkShare` of its entries from the chunk ranking and the rest from the entry ranking
     /// (each skipping what the other already took), so a budget keeps the best single entries
     /// and, with what is left, whole chunks around the strongest spans.
-    public static func rankedCandidates(pooled: [Float], raw: [Float], chunk: Int, chunkShare: Double = 1) -> [Int32] {
+    ///
+    /// `alignment` `sliding`: a chunk may start at any candidate. Every window [i, i+chunk)
+    /// (shorter at the end) scores the sum of its raw scores; windows go best first (ties to the
+    /// lower start) and each lists its entries not listed yet, best pooled score first. A span cut
+    /// by an aligned boundary (a number whose last digits fall in the next chunk) is then kept
+    /// whole by the window that covers it.
+    public static func rankedCandidates(pooled: [Float], raw: [Float], chunk: Int, chunkShare: Double = 1,
+                                        alignment: KVCompressionPolicy.ChunkAlignment = .aligned) -> [Int32] {
         let byEntry = { TopK.ranked(pooled, pooled.indices) }
         guard chunk > 1, chunkShare > 0 else { return byEntry() }
-        let chunks = stride(from: 0, to: raw.count, by: chunk).map { $0..<min(raw.count, $0 + chunk) }
-        let chunkScores = chunks.map { raw[$0].reduce(Float(0), +) }
-        let byChunk = TopK.ranked(chunkScores, chunks.indices).flatMap { TopK.ranked(pooled, chunks[Int($0)]) }
+        let byChunk: [Int32]
+        switch alignment {
+        case .aligned:
+            let chunks = stride(from: 0, to: raw.count, by: chunk).map { $0..<min(raw.count, $0 + chunk) }
+            let chunkScores = chunks.map { raw[$0].reduce(Float(0), +) }
+            byChunk = TopK.ranked(chunkScores, chunks.indices).flatMap { TopK.ranked(pooled, chunks[Int($0)]) }
+        case .sliding:
+            byChunk = slidingChunkRanking(pooled: pooled, raw: raw, chunk: chunk)
+        }
         guard chunkShare < 1 else { return byChunk }
         let entryOrder = byEntry()
         var taken = [Bool](repeating: false, count: pooled.count)
@@ -215,6 +230,32 @@ public enum KVCompressionSelection {
             }
             result.append(next)
             taken[Int(next)] = true
+        }
+        return result
+    }
+
+    /// The `sliding` chunk ranking of `rankedCandidates`: windows [i, i+chunk) best raw sum first,
+    /// each adding its entries not listed yet (best pooled first). A permutation of the indices.
+    static func slidingChunkRanking(pooled: [Float], raw: [Float], chunk: Int) -> [Int32] {
+        let n = raw.count
+        // windowSums[i] = raw[i..<min(n, i + chunk)] summed, by a running sum (in Double, then
+        // rounded once, so equal windows compare equal).
+        var windowSums = [Float](repeating: 0, count: n)
+        var running = 0.0
+        for index in stride(from: n - 1, through: 0, by: -1) {
+            running += Double(raw[index])
+            if index + chunk < n { running -= Double(raw[index + chunk]) }
+            windowSums[index] = Float(running)
+        }
+        var listed = [Bool](repeating: false, count: n)
+        var result: [Int32] = []
+        result.reserveCapacity(n)
+        for start in TopK.ranked(windowSums, windowSums.indices) where result.count < n {
+            let window = Int(start)..<min(n, Int(start) + chunk)
+            for entry in TopK.ranked(pooled, window) where !listed[Int(entry)] {
+                listed[Int(entry)] = true
+                result.append(entry)
+            }
         }
         return result
     }

@@ -53,6 +53,29 @@ import Testing
         #expect(abs(total.perplexity - exp(expected.nll)) < 1e-9)
     }
 
+    @Test func pairedStandardErrorMatchesTheTextbookFormula() {
+        var random = TaskRandom(seed: 5)
+        let vocabulary = 32, rows = 12
+        let dense = randomRows(rows, vocabulary: vocabulary, scale: 4, random: &random)
+        let policy = dense.map { row in row.map { $0 + Float(random.unit() - 0.5) * 2 } }
+        let targets = (0..<rows).map { _ in random.integer(below: vocabulary) }
+        var statistics = NextTokenStatistics()
+        var differences: [Double] = []
+        for index in 0..<rows {
+            statistics.add(dense: dense[index], policy: policy[index], vocabularySize: vocabulary, target: Int32(targets[index]))
+            let single = naive(dense: [dense[index]], policy: [policy[index]], targets: [targets[index]])
+            differences.append(single.nll - single.denseNLL)
+        }
+        let mean = differences.reduce(0, +) / Double(rows)
+        let variance = differences.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(rows - 1)
+        #expect(abs(statistics.meanNLLDifference - mean) < 1e-9)
+        #expect(abs(statistics.nllDifferenceStandardError - (variance / Double(rows)).squareRoot()) < 1e-9)
+        #expect(statistics.nllDifferenceStandardError > 1e-3)
+        var one = NextTokenStatistics()
+        one.add(dense: dense[0], policy: policy[0], vocabularySize: vocabulary, target: Int32(targets[0]))
+        #expect(one.nllDifferenceStandardError.isNaN)
+    }
+
     @Test func largeLogitsDoNotOverflow() {
         // exp(800) overflows a Double; the shifted sums must not.
         let dense: [Float] = [800, 799, 790, 0]

@@ -132,6 +132,24 @@ import Testing
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:chunk_share=1.5") }
     }
 
+    /// Sliding chunks, by hand: window sums (chunk 3) from starts 0…7 are 0.6, 0.7, 0.9, 0.6,
+    /// 0.4, 0.5, 0.3, 0.3; windows at 2, 1, 0, 3, 5 list 2 3 4 | 1 | 0 | 5 | 7 6. A span the
+    /// aligned chunks [0,3) [3,6) cut (entries 2 to 4) is listed first and whole.
+    @Test func slidingChunksStartAtAnyEntry() throws {
+        let raw: [Float] = [0.1, 0.0, 0.5, 0.2, 0.2, 0.2, 0.0, 0.3]
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3, chunkShare: 1, alignment: .sliding)
+                == [2, 3, 4, 1, 0, 5, 7, 6])
+        // Mixed with the entry ranking [2, 7, 3, 4, 5, 0, 1, 6] at a quarter.
+        #expect(KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: 3, chunkShare: 0.25, alignment: .sliding)
+                == [2, 7, 3, 4, 1, 5, 0, 6])
+        for chunk in 1...9 {
+            let order = KVCompressionSelection.rankedCandidates(pooled: raw, raw: raw, chunk: chunk, chunkShare: 1, alignment: .sliding)
+            #expect(order.sorted() == (0..<8).map { Int32($0) }, "chunk \(chunk)")
+        }
+        #expect(try KVCompressionPolicy.parse("entropy:512:chunk_alignment=sliding").chunkAlignment == .sliding)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:chunk_alignment=centred") }
+    }
+
     @Test func policyNamesKnobsAndTheCommandLineForm() throws {
         let parsed = try KVCompressionPolicy.parse("entropy:512")
         #expect(parsed.kind == .entropy && parsed.budget == 512)
