@@ -238,20 +238,15 @@ public enum KVCompressionSelection {
     /// each adding its entries not listed yet (best pooled first). A permutation of the indices.
     static func slidingChunkRanking(pooled: [Float], raw: [Float], chunk: Int) -> [Int32] {
         let n = raw.count
-        // windowSums[i] = raw[i..<min(n, i + chunk)] summed, by a running sum (in Double, then
-        // rounded once, so equal windows compare equal).
-        var windowSums = [Float](repeating: 0, count: n)
-        var running = 0.0
-        for index in stride(from: n - 1, through: 0, by: -1) {
-            running += Double(raw[index])
-            if index + chunk < n { running -= Double(raw[index + chunk]) }
-            windowSums[index] = Float(running)
-        }
+        // Each window summed in order, as the aligned chunks are, so equal windows score equal.
+        let windows = (0..<n).map { $0..<min(n, $0 + chunk) }
+        let windowSums = windows.map { raw[$0].reduce(Float(0), +) }
         var listed = [Bool](repeating: false, count: n)
         var result: [Int32] = []
         result.reserveCapacity(n)
-        for start in TopK.ranked(windowSums, windowSums.indices) where result.count < n {
-            let window = Int(start)..<min(n, Int(start) + chunk)
+        for start in TopK.ranked(windowSums, windows.indices) {
+            if result.count == n { break }
+            let window = windows[Int(start)]
             for entry in TopK.ranked(pooled, window) where !listed[Int(entry)] {
                 listed[Int(entry)] = true
                 result.append(entry)
