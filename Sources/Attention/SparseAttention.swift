@@ -53,26 +53,24 @@ public final class SparseAttention: @unchecked Sendable {
         precondition(selections.count == kvHeads, "one selection per KV head")
         precondition(queries.firstPosition >= ownStart, "queries start inside their own segment")
         // Per KV head: the block list of the selected past blocks, then the own blocks.
-        var ids: [[Int32]] = [], firsts: [[Int32]] = [], fills: [[Int32]] = []
+        var subsets = [BlockSubset](repeating: BlockSubset(), count: kvHeads)
         var pairs = 0
         for kvHead in 0..<kvHeads {
-            var headIDs: [Int32] = [], headFirsts: [Int32] = [], headFills: [Int32] = []
             kv.withBlockList(layer: layer, kvHead: kvHead) { list in
                 let past = Self.pastBlockCount(list: list, ownStart: ownStart)
                 let selected = selections[kvHead]
-                headIDs.reserveCapacity(selected.count + Int(list.blockCount) - past)
                 var previous = -1
                 var pastEntries = 0
                 for index in selected {
                     let i = Int(index)
                     precondition(i > previous && i < past, "selected blocks are ascending and before the segment")
                     previous = i
-                    headIDs.append(list.blockIDs[i]); headFirsts.append(list.firstPositions[i]); headFills.append(list.fills[i])
+                    subsets[kvHead].append(i, of: list)
                     pastEntries += Int(list.fills[i])
                 }
                 var ownEntriesBefore = 0   // own-block entries before the first query (earlier pieces of the segment)
                 for i in past..<Int(list.blockCount) {
-                    headIDs.append(list.blockIDs[i]); headFirsts.append(list.firstPositions[i]); headFills.append(list.fills[i])
+                    subsets[kvHead].append(i, of: list)
                     let first = Int(list.firstPositions[i])
                     ownEntriesBefore += max(0, min(Int(list.fills[i]), queries.firstPosition - first))
                 }
@@ -80,10 +78,9 @@ public final class SparseAttention: @unchecked Sendable {
                 let tokenCount = queries.tokenCount
                 pairs += geometry.groupSize * (tokenCount * (pastEntries + ownEntriesBefore) + tokenCount * (tokenCount + 1) / 2)
             }
-            ids.append(headIDs); firsts.append(headFirsts); fills.append(headFills)
         }
-        // Immutable copies for the tasks: they only read these lists, from several threads.
-        let (blockIDLists, firstPositionLists, fillLists) = (ids, firsts, fills)
+        // An immutable copy for the tasks: they only read these lists, from several threads.
+        let blockLists = subsets
         let rowsPerTile = DenseAttention.tileTokens * geometry.groupSize
         for item in scratch { item.ensure(rows: rowsPerTile, headDim: geometry.headDim) }
         let tileCount = (queries.tokenCount + DenseAttention.tileTokens - 1) / DenseAttention.tileTokens
@@ -98,20 +95,39 @@ public final class SparseAttention: @unchecked Sendable {
             let work = scratch[thread]
             let rows = tile.gather(queries: queries, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, into: work)
             tile.resetState(work, rows: rows)
-            blockIDLists[kvHead].withUnsafeBufferPointer { headIDs in
-                firstPositionLists[kvHead].withUnsafeBufferPointer { headFirsts in
-                    fillLists[kvHead].withUnsafeBufferPointer { headFills in
-                        var list = ei_kv_block_list(
-                            poolBase: poolBase, blockBytes: layout.bytesPerBlock, blockIDs: headIDs.baseAddress,
-                            firstPositions: headFirsts.baseAddress, fills: headFills.baseAddress,
-                            blockCount: Int32(headIDs.count), isF16: layout.dataType == .f16 ? 1 : 0)
-                        let blockLimit = visibleBlockCount(list, lastPosition: queries.firstPosition + firstToken + tokenCount - 1)
-                        tile.attend(work, rows: rows, list: &list, blockLimit: blockLimit)
-                    }
-                }
+            blockLists[kvHead].withList(poolBase: poolBase, layout: layout) { list in
+                let blockLimit = visibleBlockCount(list, lastPosition: queries.firstPosition + firstToken + tokenCount - 1)
+                tile.attend(work, rows: rows, list: &list, blockLimit: blockLimit)
             }
             tile.finish(work, rows: rows, kvHead: kvHead, firstToken: firstToken, tokenCount: tokenCount, output: output)
         }
         return pairs
+    }
+}
+
+/// Some blocks of one stream as an `ei_kv_block_list` (ids, first positions and fills, in
+/// stream order; the K/V stays in the pool).
+struct BlockSubset {
+    var ids: [Int32] = []
+    var firstPositions: [Int32] = []
+    var fills: [Int32] = []
+
+    mutating func append(_ block: Int, of list: ei_kv_block_list) {
+        ids.append(list.blockIDs[block]); firstPositions.append(list.firstPositions[block]); fills.append(list.fills[block])
+    }
+
+    func withList<Result>(poolBase: UnsafePointer<UInt8>, layout: KVLayout,
+                          _ body: (inout ei_kv_block_list) -> Result) -> Result {
+        ids.withUnsafeBufferPointer { idBuffer in
+            firstPositions.withUnsafeBufferPointer { firstBuffer in
+                fills.withUnsafeBufferPointer { fillBuffer in
+                    var list = ei_kv_block_list(
+                        poolBase: poolBase, blockBytes: layout.bytesPerBlock, blockIDs: idBuffer.baseAddress,
+                        firstPositions: firstBuffer.baseAddress, fills: fillBuffer.baseAddress,
+                        blockCount: Int32(ids.count), isF16: layout.dataType == .f16 ? 1 : 0)
+                    return body(&list)
+                }
+            }
+        }
     }
 }
