@@ -203,15 +203,7 @@ public enum KVCompressionSelection {
                                         alignment: KVCompressionPolicy.ChunkAlignment = .aligned) -> [Int32] {
         let byEntry = { TopK.ranked(pooled, pooled.indices) }
         guard chunk > 1, chunkShare > 0 else { return byEntry() }
-        let byChunk: [Int32]
-        switch alignment {
-        case .aligned:
-            let chunks = stride(from: 0, to: raw.count, by: chunk).map { $0..<min(raw.count, $0 + chunk) }
-            let chunkScores = chunks.map { raw[$0].reduce(Float(0), +) }
-            byChunk = TopK.ranked(chunkScores, chunks.indices).flatMap { TopK.ranked(pooled, chunks[Int($0)]) }
-        case .sliding:
-            byChunk = slidingChunkRanking(pooled: pooled, raw: raw, chunk: chunk)
-        }
+        let byChunk = chunkRanking(pooled: pooled, raw: raw, chunk: chunk, startStride: alignment == .aligned ? chunk : 1)
         guard chunkShare < 1 else { return byChunk }
         let entryOrder = byEntry()
         var taken = [Bool](repeating: false, count: pooled.count)
@@ -234,12 +226,14 @@ public enum KVCompressionSelection {
         return result
     }
 
-    /// The `sliding` chunk ranking of `rankedCandidates`: windows [i, i+chunk) best raw sum first,
-    /// each adding its entries not listed yet (best pooled first). A permutation of the indices.
-    static func slidingChunkRanking(pooled: [Float], raw: [Float], chunk: Int) -> [Int32] {
+    /// The chunk ranking of `rankedCandidates`: windows [i, i+chunk) starting every `startStride`
+    /// entries (`chunk`: the aligned chunks; 1: sliding), best raw sum first (ties to the lower
+    /// start), each adding its entries not listed yet, best pooled first. A permutation of the
+    /// indices.
+    static func chunkRanking(pooled: [Float], raw: [Float], chunk: Int, startStride: Int) -> [Int32] {
         let n = raw.count
-        // Each window summed in order, as the aligned chunks are, so equal windows score equal.
-        let windows = (0..<n).map { $0..<min(n, $0 + chunk) }
+        // Each window summed in order, so equal windows score equal.
+        let windows = stride(from: 0, to: n, by: startStride).map { $0..<min(n, $0 + chunk) }
         let windowSums = windows.map { raw[$0].reduce(Float(0), +) }
         var listed = [Bool](repeating: false, count: n)
         var result: [Int32] = []
