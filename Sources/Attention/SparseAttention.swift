@@ -59,6 +59,7 @@ public final class SparseAttention: @unchecked Sendable {
             kv.withBlockList(layer: layer, kvHead: kvHead) { list in
                 let past = Self.pastBlockCount(list: list, ownStart: ownStart)
                 let selected = selections[kvHead]
+                subsets[kvHead].reserve(selected.count + Int(list.blockCount) - past)
                 var previous = -1
                 var pastEntries = 0
                 for index in selected {
@@ -111,6 +112,10 @@ struct BlockSubset {
     var ids: [Int32] = []
     var firstPositions: [Int32] = []
     var fills: [Int32] = []
+
+    mutating func reserve(_ blockCount: Int) {
+        ids.reserveCapacity(blockCount); firstPositions.reserveCapacity(blockCount); fills.reserveCapacity(blockCount)
+    }
 
     mutating func append(_ block: Int, of list: ei_kv_block_list) {
         ids.append(list.blockIDs[block]); firstPositions.append(list.firstPositions[block]); fills.append(list.fills[block])
