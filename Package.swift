@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "HTTPServer", "JSON", "Engine", "Attention", "KVMemory", "Sampling", "Tokenization", "TestSupport", "LoadGeneration", "Grammar"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GGUF"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "GGUF", "JSON", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Engine", "Models", "Tokenization", "Attention", "KVMemory", "GGUF", "JSON", "TestSupport"]),
         // Shared test helpers: locating pulled models and the built binary, fixture loading.
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
     ]

@@ -44,6 +44,9 @@ public struct EvaluationPlan: Sendable {
         guard samples > 0, windows > 0, scoredPositions > 0, maxAnswerTokens > 0 else {
             throw .invalidOption("--samples, --windows, --scored-positions and the answer length must be positive")
         }
+        if tasks.contains(.perplexityAtPromptEnd), let reference = policies.first(where: { $0.kind == .reference }) {
+            throw .invalidOption(PerplexityEvaluator.referenceAtPromptEnd(reference))
+        }
         if tasks.contains(where: \.isNeedle) && haystacks.isEmpty {
             throw .invalidOption("--haystacks names no haystack (noise, text)")
         }
@@ -59,7 +62,7 @@ public struct EvaluationPlan: Sendable {
     /// (fewer windows when the text is short).
     public var prefillsPerContext: (needle: Int, perplexity: Int) {
         let needle = needleSampleCount / max(1, contexts.count) * policies.count
-        let perplexity = tasks.contains(.perplexity) ? windows * (1 + policies.filter { $0 != .dense }.count) : 0
+        let perplexity = tasks.contains(where: \.isPerplexity) ? windows * (1 + policies.filter { $0 != .dense }.count) : 0
         return (needle, perplexity)
     }
 }

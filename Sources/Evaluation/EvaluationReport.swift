@@ -71,7 +71,7 @@ public struct EvaluationReport: Sendable {
                                           : Double(group.reduce(0) { $0 + $1.attentionPairsComputed }) / Double(densePairs)))
         }
         for result in perplexity {
-            rows.append(EvaluationRow(policy: result.policy, context: result.context, task: .perplexity, haystack: nil,
+            rows.append(EvaluationRow(policy: result.policy, context: result.context, task: result.task, haystack: nil,
                                       sampleCount: result.windowSeconds.count, scoredTokenCount: result.statistics.count,
                                       statistics: result.statistics,
                                       meanPrefillSeconds: result.windowSeconds.reduce(0, +) / Double(max(1, result.windowSeconds.count)),
@@ -128,9 +128,12 @@ public struct EvaluationReport: Sendable {
         if plan.tasks.contains(where: \.isNeedle) {
             notes.append("needle tasks: \(plan.samples) sample(s) per context × haystack × depth (depths \(TextTable.percentages(plan.depths))); accuracy = exact match of the first number of a greedy answer (≤ \(plan.maxAnswerTokens) tokens); prefill s = time to first token")
         }
-        if plan.tasks.contains(.perplexity) {
+        if plan.tasks.contains(where: \.isPerplexity) {
             notes.append("ppl: consecutive windows of the license text (up to \(plan.windows) per context), one unchunked prefill per window and policy; \(plan.scoredPositions) positions per window scored, evenly spaced over the window's second half; NLL in nats/token; ΔNLL % = (NLL − dense NLL) / dense NLL ± one standard error of the paired per-position difference (positions of one text are correlated: a lower bound of the uncertainty); KL(dense‖policy) in nats/token on the same positions; top-1 = same argmax as dense; prefill s = window forward time")
-        notes.append("attn % = attention query-key pairs computed as a share of dense causal attention over the same prefills")
+            if plan.tasks.contains(.perplexityAtPromptEnd) {
+                notes.append("ppl-end: the same positions, each predicted as the last token of a prompt that stops just before its target, as the engine prefills that prompt (the window's cache before the position's segment is shared, the segment runs again on a fork); ppl's positions sit inside a longer prompt, where a sparse segment's blocks are chosen with the segment's later queries; attn % and prefill s are the window prefill's")
+            }
+            notes.append("attn % = attention query-key pairs computed as a share of dense causal attention over the same prefills")
         }
         notes.append(String(format: "seed %llu; total %.0f s", plan.seed, elapsedSeconds))
         return notes.joined(separator: "\n")

@@ -22,7 +22,7 @@ public struct EvaluationRunner {
         try plan.validate()
         let started = Date()
         let needleTasks = plan.tasks.filter(\.isNeedle)
-        let needsText = plan.tasks.contains(.perplexity) || (!needleTasks.isEmpty && plan.haystacks.contains(.text))
+        let needsText = plan.tasks.contains(where: \.isPerplexity) || (!needleTasks.isEmpty && plan.haystacks.contains(.text))
         let corpus = try needsText ? LicenseCorpus.load(directory: plan.corpusDirectory) : ""
         let maxContext = plan.contexts.max()!
         let prefills = plan.prefillsPerContext
@@ -33,7 +33,7 @@ public struct EvaluationRunner {
             outcomes = try runNeedles(tasks: needleTasks, corpus: corpus, maxContext: maxContext)
         }
         var perplexity: [PerplexityEvaluator.PolicyResult] = []
-        if plan.tasks.contains(.perplexity) {
+        if plan.tasks.contains(where: \.isPerplexity) {
             perplexity = try runPerplexity(corpus: corpus)
         }
         return EvaluationReport(modelPath: plan.modelPath, plan: plan,
@@ -102,7 +102,7 @@ public struct EvaluationRunner {
         var results: [PerplexityEvaluator.PolicyResult] = []
         for context in plan.contexts {
             results += try evaluator.evaluate(text: text, context: context, windows: plan.windows, policies: plan.policies,
-                                              bos: bos, log: log)
+                                              bos: bos, tasks: plan.tasks, log: log)
         }
         return results
     }

@@ -17,6 +17,21 @@ import Models
 /// dense rows of the same positions, one row at a time (`NextTokenStatistics`), and then freed.
 /// Each window runs as the engine would run it as a prompt (its last segment dense when the
 /// policy keeps the last segment dense).
+///
+/// Two scorings (`EvaluationTask`):
+/// - `ppl` scores the positions inside the window's one prefill. Under `entropy` and `uniform`
+///   a segment's past blocks are chosen from queries spread over the whole segment, so the
+///   prediction at position t reads blocks that queries of t's later tokens (up to a segment
+///   ahead) asked for: it is not a causal score, and on text that repeats itself it can beat
+///   dense by finding the passage the segment is about to copy.
+/// - `ppl-end` predicts each scored token at the end of a prompt that stops just before it,
+///   exactly as the engine would prefill that prompt: the segments before t's segment come
+///   from the window's prefill (they never see t), and t's own segment runs again on a fork of
+///   the cache that shares those blocks. When the policy keeps the prompt's last segment dense,
+///   one fork serves every scored position of a segment (dense attention is causal); otherwise
+///   each position gets its own fork ending at it. Dense reuses its `ppl` rows (causal). The
+///   `reference` rule classifies heads over the whole prompt, so it has no `ppl-end` score
+///   short of one full prefill per position; the plan refuses it.
 public final class PerplexityEvaluator {
     public let model: Model
     public let scoredPositionsPerWindow: Int
@@ -30,15 +45,18 @@ public final class PerplexityEvaluator {
     public struct PolicyResult: Sendable {
         public var policy: AttentionPolicy
         public var context: Int
+        /// `.perplexity` or `.perplexityAtPromptEnd`: how the scored rows were obtained.
+        public var task: EvaluationTask
         public var statistics = NextTokenStatistics()
         /// Wall time of each window's forward pass (prefill plus logits of the scored rows).
         public var windowSeconds: [Double] = []
         /// Attention work of the policy's window prefills.
         public var attention = AttentionWork()
 
-        public init(policy: AttentionPolicy, context: Int) {
+        public init(policy: AttentionPolicy, context: Int, task: EvaluationTask = .perplexity) {
             self.policy = policy
             self.context = context
+            self.task = task
         }
     }
 
@@ -61,16 +79,25 @@ public final class PerplexityEvaluator {
     }
 
     /// Runs `windows` windows of `text` (token ids without BOS) at `context` tokens for every
-    /// policy. `bos`: the token each window starts with, if the vocabulary uses one.
+    /// policy and every perplexity task of `tasks`, in the order policies × tasks. `bos`: the
+    /// token each window starts with, if the vocabulary uses one.
     public func evaluate(text: [Int32], context: Int, windows: Int, policies: [AttentionPolicy], bos: Int32?,
-                         log: (String) -> Void = { _ in }) throws -> [PolicyResult] {
+                         tasks: [EvaluationTask] = [.perplexity], log: (String) -> Void = { _ in }) throws -> [PolicyResult] {
         let available = Self.windowCount(textTokens: text.count, context: context, bos: bos)
         guard available > 0 else { throw EvaluationError.textTooShort(tokens: text.count, context: context) }
+        let scorings = tasks.filter(\.isPerplexity)
+        precondition(!scorings.isEmpty, "a perplexity task to score")
+        if scorings.contains(.perplexityAtPromptEnd), let reference = policies.first(where: { $0.kind == .reference }) {
+            throw EvaluationError.invalidOption(Self.referenceAtPromptEnd(reference))
+        }
         let windowTotal = min(windows, available)
         let vocabulary = model.config.vocabularySize
         let positions = Self.scoredPositions(windowLength: context, count: scoredPositionsPerWindow)
         let layout = model.kvLayout()
+        // One window's cache, plus one fork's own blocks (at most a segment) beside it.
+        let largestSegment = policies.map(\.segmentTokens).max() ?? 0
         let blocksPerStream = (context + KVLayout.blockTokens - 1) / KVLayout.blockTokens + 1
+            + (scorings.contains(.perplexityAtPromptEnd) ? largestSegment / KVLayout.blockTokens + 2 : 0)
         let pool = try KVBlockPool(layout: layout,
                                    budgetBytes: blocksPerStream * layout.streamCount * (layout.bytesPerBlock + layout.summaryBytesPerBlock))
         // (positions.count, vocabulary) f32 each.
@@ -78,7 +105,7 @@ public final class PerplexityEvaluator {
         let policyLogits = UnsafeMutablePointer<Float>.allocate(capacity: positions.count * vocabulary)
         defer { denseLogits.deallocate(); policyLogits.deallocate() }
 
-        var results = policies.map { PolicyResult(policy: $0, context: context) }
+        var results = policies.flatMap { policy in scorings.map { PolicyResult(policy: policy, context: context, task: $0) } }
         let textPerWindow = context - (bos == nil ? 0 : 1)
         for window in 0..<windowTotal {
             let start = window * textPerWindow
@@ -86,49 +113,106 @@ public final class PerplexityEvaluator {
             let next = text[start + textPerWindow]
             let targets = positions.map { $0 + 1 < context ? input[$0 + 1] : next }
 
-            let (denseSeconds, denseWork) = try prefill(input, policy: .dense, pool: pool, rows: positions, logits: denseLogits)
-            for index in results.indices {
-                let policy = results[index].policy
+            let denseKV = KVSequence(pool: pool)
+            let (denseSeconds, denseWork) = try prefill(input, policy: .dense, kv: denseKV, rows: positions, logits: denseLogits)
+            denseKV.releaseAll()
+            for policy in policies {
                 let seconds: Double
                 let work: AttentionWork
-                let rows: UnsafeMutablePointer<Float>
+                let windowKV = KVSequence(pool: pool)
+                defer { windowKV.releaseAll() }
                 if policy == .dense {
                     (seconds, work) = (denseSeconds, denseWork)
-                    rows = denseLogits
                 } else {
-                    (seconds, work) = try prefill(input, policy: policy, pool: pool, rows: positions, logits: policyLogits)
-                    rows = policyLogits
+                    (seconds, work) = try prefill(input, policy: policy, kv: windowKV, rows: positions, logits: policyLogits)
                 }
-                results[index].attention += work
-                for (row, target) in targets.enumerated() {
-                    results[index].statistics.add(dense: denseLogits + row * vocabulary, policy: rows + row * vocabulary,
-                                                  vocabularySize: vocabulary, target: target)
+                for scoring in scorings {
+                    var rows = policy == .dense ? denseLogits : policyLogits
+                    if scoring == .perplexityAtPromptEnd && policy != .dense {
+                        let forkSeconds = try promptEndLogits(input, policy: policy, windowKV: windowKV, rows: positions,
+                                                              logits: policyLogits)
+                        rows = policyLogits
+                        log(String(format: "ppl-end %@ context %d window %d/%d: forks %.2f s", policy.label, context,
+                                   window + 1, windowTotal, forkSeconds))
+                    }
+                    let index = results.firstIndex { $0.policy == policy && $0.task == scoring }!
+                    results[index].attention += work
+                    for (row, target) in targets.enumerated() {
+                        results[index].statistics.add(dense: denseLogits + row * vocabulary, policy: rows + row * vocabulary,
+                                                      vocabularySize: vocabulary, target: target)
+                    }
+                    results[index].windowSeconds.append(seconds)
+                    log(String(format: "%@ %@ context %d window %d/%d: %.2f s, mean NLL so far %.4f", scoring.rawValue,
+                               policy.label, context, window + 1, windowTotal, seconds, results[index].statistics.meanNLL))
                 }
-                results[index].windowSeconds.append(seconds)
-                log(String(format: "ppl %@ context %d window %d/%d: %.2f s, mean NLL so far %.4f", policy.label,
-                           context, window + 1, windowTotal, seconds, results[index].statistics.meanNLL))
             }
         }
         return results
     }
 
-    /// One unchunked prefill of `input` under `policy`; logits of `rows` into `logits`. Seconds
-    /// and the attention work.
-    private func prefill(_ input: [Int32], policy: AttentionPolicy, pool: KVBlockPool, rows: [Int],
+    static func referenceAtPromptEnd(_ policy: AttentionPolicy) -> String {
+        "ppl-end cannot score '\(policy.label)': the reference rule classifies heads over the whole prompt, so each scored position would need its own full prefill; run it with --tasks ppl"
+    }
+
+    /// One unchunked prefill of `input` under `policy` into the empty `kv`; logits of `rows` into
+    /// `logits`. Seconds and the attention work.
+    private func prefill(_ input: [Int32], policy: AttentionPolicy, kv: KVSequence, rows: [Int],
                          logits: UnsafeMutablePointer<Float>) throws -> (Double, AttentionWork) {
-        let kv = KVSequence(pool: pool)
-        defer { kv.releaseAll() }
         try kv.reserve(appending: input.count)
         // As the engine runs a prompt: the last segment dense when the policy says so (the
         // `reference` rule makes its last segment dense by itself).
-        let lastSegmentStart = (input.count - 1) / policy.segmentTokens * policy.segmentTokens
         let batch = ForwardBatch(tokens: input, segments: [ForwardBatch.Segment(
             kv: kv, tokenStart: 0, tokenCount: input.count, attention: policy,
-            denseFromPosition: policy.denseLastSegment ? lastSegmentStart : .max)],
+            denseFromPosition: Self.denseFromPosition(policy: policy, promptTokens: input.count))],
                                  logitRows: rows)
         let start = Date()
         var work = AttentionWork()
         for segmentWork in model.forward(batch, logits: logits) { work += segmentWork }
         return (Date().timeIntervalSince(start), work)
+    }
+
+    /// Where the engine's prompt of `promptTokens` tokens turns dense under `policy`: its last
+    /// segment when the policy keeps it dense.
+    static func denseFromPosition(policy: AttentionPolicy, promptTokens: Int) -> Int {
+        policy.denseLastSegment ? (promptTokens - 1) / policy.segmentTokens * policy.segmentTokens : .max
+    }
+
+    /// Logits of every position t of `rows` (ascending) as the last token of the prompt
+    /// `input[0...t]` under `policy` (an `entropy` or `uniform` policy, whose segments are causal),
+    /// into `logits` row by row. `windowKV` holds the window's prefill under the same policy: the
+    /// blocks before t's segment are exactly those of the shorter prompt and are shared; t's
+    /// segment runs again on a fork. Returns the seconds spent.
+    public func promptEndLogits(_ input: [Int32], policy: AttentionPolicy, windowKV: KVSequence, rows: [Int],
+                         logits: UnsafeMutablePointer<Float>) throws -> Double {
+        precondition(policy.kind == .entropy || policy.kind == .uniform, "causal segments")
+        let vocabulary = model.config.vocabularySize
+        let started = Date()
+        var rowIndex = 0
+        while rowIndex < rows.count {
+            let segmentStart = rows[rowIndex] / policy.segmentTokens * policy.segmentTokens
+            var groupEnd = rowIndex
+            while groupEnd < rows.count && rows[groupEnd] / policy.segmentTokens * policy.segmentTokens == segmentStart {
+                groupEnd += 1
+            }
+            // Dense last segment: one fork up to the group's last position scores them all.
+            // Sparse last segment: the piece's sampled queries depend on where it ends, so one fork each.
+            let prompts: [Range<Int>] = policy.denseLastSegment ? [rowIndex..<groupEnd]
+                                                                : (rowIndex..<groupEnd).map { $0..<($0 + 1) }
+            for prompt in prompts {
+                let last = rows[prompt.upperBound - 1]
+                let fork = KVSequence(pool: windowKV.pool)
+                defer { fork.releaseAll() }
+                fork.adopt(prefix: (0..<segmentStart / KVLayout.blockTokens).map { windowKV.streamBlocks(atBlock: $0)! })
+                let tokens = Array(input[segmentStart...last])
+                try fork.reserve(appending: tokens.count)
+                let batch = ForwardBatch(tokens: tokens, segments: [ForwardBatch.Segment(
+                    kv: fork, tokenStart: 0, tokenCount: tokens.count, attention: policy,
+                    denseFromPosition: Self.denseFromPosition(policy: policy, promptTokens: last + 1))],
+                                         logitRows: prompt.map { rows[$0] - segmentStart })
+                _ = model.forward(batch, logits: logits + prompt.lowerBound * vocabulary)
+            }
+            rowIndex = groupEnd
+        }
+        return Date().timeIntervalSince(started)
     }
 }

@@ -71,6 +71,15 @@ import Testing
         plan.tasks = [.needleMulti]
         plan.haystacks = []
         #expect(throws: EvaluationError.self) { try plan.validate() }
+        // The reference rule has no prompt-end score short of a full prefill per position.
+        plan = good
+        plan.tasks = [.perplexity, .perplexityAtPromptEnd]
+        plan.policies = [.dense, AttentionPolicy(kind: .entropy)]
+        #expect(throws: Never.self) { try plan.validate() }
+        plan.policies.append(AttentionPolicy(kind: .reference))
+        #expect(throws: EvaluationError.self) { try plan.validate() }
+        plan.tasks = [.perplexity]
+        #expect(throws: Never.self) { try plan.validate() }
     }
 
     @Test func prefillCountsFollowThePlan() {

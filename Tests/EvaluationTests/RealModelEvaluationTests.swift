@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import GGUF
 import Kernels
+import KVMemory
 import Models
 import Testing
 import Tokenization
@@ -48,6 +49,69 @@ import TestSupport
         #expect(statistics.meanKL == 0)
         #expect(statistics.topAgreement == 1)
         #expect(results[0].windowSeconds.count == 1)
+    }
+
+    /// `ppl-end` must score position t exactly as the engine's prompt `tokens[0...t]` would: the
+    /// forks that share the window's cache before t's segment give the logits of each prompt
+    /// prefilled on its own, with the last segment dense or sparse. Dense `ppl` rows are reused
+    /// for `ppl-end`, which needs dense attention to be causal: its in-window rows equal the
+    /// prompts alone too.
+    @Test func promptEndScoresEqualEachPromptPrefilledOnItsOwn() throws {
+        let file = try GGUFFile(path: try modelPath())
+        let tokenizer = try makeTokenizer(from: file)
+        let model = try Model(file: file, threads: ThreadPool(threadCount: 2))
+        let vocabulary = model.config.vocabularySize
+        let tokens = Array(tokenizer.encode(syntheticProse(sentences: 200), addSpecial: false, parseSpecial: false).prefix(640))
+        #expect(tokens.count == 640)
+        let layout = model.kvLayout()
+        let pool = try KVBlockPool(layout: layout, budgetBytes: 2 * 48 * layout.streamCount
+                                                     * (layout.bytesPerBlock + layout.summaryBytesPerBlock))
+        let evaluator = PerplexityEvaluator(model: model, scoredPositionsPerWindow: 1)
+        // Segments of 128: rows in the segments [256, 384), [384, 512) and [512, 640), each at
+        // least 16 tokens in (a shorter tail runs dense as its own forward pass).
+        let rows = [300, 383, 400, 450, 528, 639]
+        var entropy = AttentionPolicy(kind: .entropy)
+        entropy.segmentTokens = 128
+        entropy.denseBelowTokens = 256
+        // Budgets small enough that a 640-token prompt skips blocks.
+        entropy.minimumBudgetTokens = 32
+        entropy.maximumBudgetTokens = 96
+        entropy.sinkTokens = 16
+        entropy.localWindowTokens = 32
+        var sparseLast = entropy
+        sparseLast.denseLastSegment = false
+        var checked = 0
+        for policy in [AttentionPolicy.dense, entropy, sparseLast] {
+            func prefill(_ prompt: [Int32], into kv: KVSequence, rows: [Int], skips: Bool = false) throws -> [Float] {
+                try kv.reserve(appending: prompt.count)
+                var logits = [Float](repeating: 0, count: rows.count * vocabulary)
+                let denseFrom = policy.isDense ? Int.max : (policy.denseLastSegment ? (prompt.count - 1) / 128 * 128 : .max)
+                let batch = ForwardBatch(tokens: prompt, segments: [ForwardBatch.Segment(
+                    kv: kv, tokenStart: 0, tokenCount: prompt.count, attention: policy, denseFromPosition: denseFrom)],
+                                         logitRows: rows)
+                let work = logits.withUnsafeMutableBufferPointer { model.forward(batch, logits: $0.baseAddress!) }
+                #expect(!skips || work[0].pairsComputed < work[0].pairsDense, "\(policy.label) skipped nothing")
+                return logits
+            }
+            let window = KVSequence(pool: pool)
+            defer { window.releaseAll() }
+            var scored = try prefill(tokens, into: window, rows: rows, skips: !policy.isDense)
+            if !policy.isDense {
+                _ = try scored.withUnsafeMutableBufferPointer {
+                    try evaluator.promptEndLogits(tokens, policy: policy, windowKV: window, rows: rows, logits: $0.baseAddress!)
+                }
+            }
+            for (index, position) in rows.enumerated() {
+                let alone = KVSequence(pool: pool)
+                defer { alone.releaseAll() }
+                let expected = try prefill(Array(tokens[0...position]), into: alone, rows: [position])
+                let got = scored[index * vocabulary..<(index + 1) * vocabulary]
+                let difference = zip(got, expected).map { abs($0 - $1) }.max()!
+                #expect(difference <= 1e-4, "\(policy.label) position \(position): logits differ by \(difference)")
+                checked += 1
+            }
+        }
+        #expect(checked == 3 * rows.count)
     }
 
     @Test func contextsBeyondTheModelAreRefusedWithTheLimit() throws {

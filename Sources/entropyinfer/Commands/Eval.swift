@@ -15,8 +15,10 @@ struct Eval: ParsableCommand {
         in a noise or real-text haystack at each depth, fill the model's chat-templated prompt up to the \
         context length less the answer tokens and score the greedy answer by exact match; they run through the inference \
         engine with the policy set on the request. ppl prefills consecutive windows of the Debian \
-        license text once per policy and compares next-token distributions with dense. Progress goes \
-        to standard error, the table to standard output.
+        license text once per policy and compares next-token distributions with dense; ppl-end scores \
+        the same positions each as the end of its own prompt (re-running the position's segment on a \
+        fork of the cache), the causal score of a sparse policy, whose segments choose blocks with \
+        queries of their later tokens. Progress goes to standard error, the table to standard output.
 
         The defaults run 52 prefills of 8,192 tokens (4 policies × (2 tasks × 2 haystacks × 3 depths \
         × 1 sample + 1 ppl window)): at most about 1.8 hours for Qwen2.5-Coder-0.5B on 2 vCPUs (each \
