@@ -20,9 +20,7 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
     public var segmentTokens = 512
     /// Segments starting before this position are dense (`threshold_len`).
     public var denseBelowTokens = 4096
-    /// Layers with index below this are dense (`layer_skip`). 1 as released. More dense layers
-    /// remove most of the sparse path's NLL bias at 16K (Qwen2.5-Coder-0.5B: 8 layers, −0.8 %
-    /// against −2.7 % at 1.63× instead of 2.2× dense speed) but not at 32K (docs/BENCHMARKS.md).
+    /// Layers with index below this are dense (`layer_skip`). 1 as released.
     public var denseLayers = 1
     /// Prompts shorter than this use dense attention (policies chosen by configuration only;
     /// a policy named in a request applies at any length).
@@ -47,10 +45,13 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// license text, KL(dense‖entropy) 0.067 nats at 35 % of the pairs, against 1.09 nats for
     /// the pooled query (copy heads need each query's own source); 16 gave 0.12 at 43 %.
     public var profileQueries = 32
-    /// Fraction of a head's estimated block-attention mass its selection must cover (0.9: at
-    /// 16K on Qwen, 0.95 cost 44 % of the pairs for KL 0.056, 0.9 35 % for 0.067).
-    public var coverage: Double = 0.9
-    /// Budget bounds per KV head and segment, in tokens of past context.
+    /// Fraction of a head's estimated block-attention mass its selection must cover. 0.95 by
+    /// the causal score (`eval --tasks ppl-end`; Qwen2.5-Coder-0.5B, 32K tokens of license
+    /// text): 0.9 predicted 1.32 % worse than dense, outside the 1 % the issue allows, and
+    /// 0.95 brings it inside at 2.5× dense prefill speed (docs/BENCHMARKS.md).
+    public var coverage: Double = 0.95
+    /// Budget bounds per KV head and segment, in tokens of past context. A larger cap (12,288)
+    /// barely moved NLL at 32K and cost speed.
     public var minimumBudgetTokens = 512
     public var maximumBudgetTokens = 6144
     /// Always kept: the first `sinkTokens` positions and the last `localWindowTokens` before the

@@ -19,17 +19,20 @@ import Models
 /// policy keeps the last segment dense).
 ///
 /// Two scorings (`EvaluationTask`):
-/// - `ppl` scores the positions inside the window's one prefill. Under `entropy` and `uniform`
-///   a segment's past blocks are chosen from queries spread over the whole segment, so the
-///   prediction at position t reads blocks that queries of t's later tokens (up to a segment
-///   ahead) asked for: it is not a causal score, and on text that repeats itself it can beat
-///   dense by finding the passage the segment is about to copy.
-/// - `ppl-end` predicts each scored token at the end of a prompt that stops just before it,
+/// - `ppl` scores the positions inside the window's one prefill: predictions no user receives
+///   (mid-prompt, with the scored queries themselves sparse). Under `entropy` and `uniform` a
+///   segment's past blocks are chosen from queries spread over the whole segment, so the
+///   prediction at position t also reads blocks that queries of t's later tokens (up to a
+///   segment ahead) asked for: it is not a causal score.
+/// - `ppl-end` predicts each scored token at the end of a prompt that stops just before it
+///   (the first token a user would get after that prompt),
 ///   exactly as the engine would prefill that prompt: the segments before t's segment come
 ///   from the window's prefill (they never see t), and t's own segment runs again on a fork of
 ///   the cache that shares those blocks. When the policy keeps the prompt's last segment dense,
 ///   one fork serves every scored position of a segment (dense attention is causal); otherwise
-///   each position gets its own fork ending at it. Dense reuses its `ppl` rows (causal). The
+///   each position gets its own fork ending at it (one fewer than 16 tokens into its segment
+///   runs dense, as every forward pass that short does: the engine's prompt alone would run
+///   that tail sparse). Dense reuses its `ppl` rows (causal). The
 ///   `reference` rule classifies heads over the whole prompt, so it has no `ppl-end` score
 ///   short of one full prefill per position; the plan refuses it.
 public final class PerplexityEvaluator {
@@ -85,7 +88,8 @@ public final class PerplexityEvaluator {
                          tasks: [EvaluationTask] = [.perplexity], log: (String) -> Void = { _ in }) throws -> [PolicyResult] {
         let available = Self.windowCount(textTokens: text.count, context: context, bos: bos)
         guard available > 0 else { throw EvaluationError.textTooShort(tokens: text.count, context: context) }
-        let scorings = tasks.filter(\.isPerplexity)
+        // In-window rows first: the prompt-end forks overwrite the policy's logits.
+        let scorings = EvaluationTask.allCases.filter { $0.isPerplexity && tasks.contains($0) }
         precondition(!scorings.isEmpty, "a perplexity task to score")
         if scorings.contains(.perplexityAtPromptEnd), let reference = policies.first(where: { $0.kind == .reference }) {
             throw EvaluationError.invalidOption(Self.referenceAtPromptEnd(reference))
@@ -121,14 +125,14 @@ public final class PerplexityEvaluator {
                 let work: AttentionWork
                 let windowKV = KVSequence(pool: pool)
                 defer { windowKV.releaseAll() }
-                if policy == .dense {
+                if policy.isDense {
                     (seconds, work) = (denseSeconds, denseWork)
                 } else {
                     (seconds, work) = try prefill(input, policy: policy, kv: windowKV, rows: positions, logits: policyLogits)
                 }
                 for scoring in scorings {
-                    var rows = policy == .dense ? denseLogits : policyLogits
-                    if scoring == .perplexityAtPromptEnd && policy != .dense {
+                    var rows = policy.isDense ? denseLogits : policyLogits
+                    if scoring == .perplexityAtPromptEnd && !policy.isDense {
                         let forkSeconds = try promptEndLogits(input, policy: policy, windowKV: windowKV, rows: positions,
                                                               logits: policyLogits)
                         rows = policyLogits

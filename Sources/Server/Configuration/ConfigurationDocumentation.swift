@@ -99,10 +99,10 @@ public enum ConfigurationDocumentation {
         - Requests that name no policy get `attention_policy` when their prompt has at least
           `attention_min_prompt_tokens` tokens; shorter prompts run dense.
         - A request chooses its own with the extension field `attention`, at any prompt length:
-          `"attention": {"policy": "entropy", "coverage": 0.95}` (OpenAI clients send it with
+          `"attention": {"policy": "entropy", "coverage": 0.98}` (OpenAI clients send it with
           `extra_body`). Bad values are answered with 400 and `param` naming the field.
         - The command line takes the same knobs as `POLICY:knob=value:...`, e.g.
-          `entropyinfer eval --policies dense,entropy:coverage=0.95`.
+          `entropyinfer eval --policies dense,entropy:coverage=0.98`.
         - `usage.attention` reports the pairs of query and key computed against dense, `/metrics`
           the totals. The prefix cache keys KV by policy and knobs, so dense and sparse KV never mix.
 
