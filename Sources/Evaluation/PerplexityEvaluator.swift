@@ -187,7 +187,7 @@ public final class PerplexityEvaluator {
     /// blocks before t's segment are exactly those of the shorter prompt and are shared; t's
     /// segment runs again on a fork. Returns the seconds spent.
     public func promptEndLogits(_ input: [Int32], policy: AttentionPolicy, windowKV: KVSequence, rows: [Int],
-                         logits: UnsafeMutablePointer<Float>) throws -> Double {
+                                logits: UnsafeMutablePointer<Float>) throws -> Double {
         precondition(policy.kind == .entropy || policy.kind == .uniform, "causal segments")
         let vocabulary = model.config.vocabularySize
         let started = Date()
