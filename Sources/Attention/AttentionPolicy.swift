@@ -74,6 +74,13 @@ public struct AttentionPolicy: Sendable, Hashable, CustomStringConvertible {
 
     public var isDense: Bool { kind == .dense }
 
+    /// Where prefill of a prompt of `promptTokens` tokens turns dense: the start of its last
+    /// segment when the policy keeps that segment dense (`reference` always does), else never.
+    public func denseFromPosition(promptTokens: Int) -> Int {
+        guard !isDense, kind == .reference || denseLastSegment else { return .max }
+        return (promptTokens - 1) / segmentTokens * segmentTokens
+    }
+
     /// A canonical text of every knob that changes the computed KV, for prefix-cache keys: dense
     /// and sparse KV never mix, nor do different knobs.
     public var cacheKey: String {

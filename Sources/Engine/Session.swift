@@ -91,10 +91,7 @@ final class Session {
 
     /// Prefill runs attend densely from here on (the prompt's last segment when the policy keeps
     /// it dense).
-    var denseFromPosition: Int {
-        guard !attention.isDense, attention.kind == .reference || attention.denseLastSegment else { return .max }
-        return (promptCount - 1) / attention.segmentTokens * attention.segmentTokens
-    }
+    var denseFromPosition: Int { attention.denseFromPosition(promptTokens: promptCount) }
 
     var snapshot: SessionSnapshot {
         SessionSnapshot(requestID: request.id, state: state == .running ? (processedCount < promptCount ? "prefill" : "decode") : "waiting",

@@ -167,18 +167,12 @@ public final class PerplexityEvaluator {
         // `reference` rule makes its last segment dense by itself).
         let batch = ForwardBatch(tokens: input, segments: [ForwardBatch.Segment(
             kv: kv, tokenStart: 0, tokenCount: input.count, attention: policy,
-            denseFromPosition: Self.denseFromPosition(policy: policy, promptTokens: input.count))],
+            denseFromPosition: policy.denseFromPosition(promptTokens: input.count))],
                                  logitRows: rows)
         let start = Date()
         var work = AttentionWork()
         for segmentWork in model.forward(batch, logits: logits) { work += segmentWork }
         return (Date().timeIntervalSince(start), work)
-    }
-
-    /// Where the engine's prompt of `promptTokens` tokens turns dense under `policy`: its last
-    /// segment when the policy keeps it dense.
-    static func denseFromPosition(policy: AttentionPolicy, promptTokens: Int) -> Int {
-        policy.denseLastSegment ? (promptTokens - 1) / policy.segmentTokens * policy.segmentTokens : .max
     }
 
     /// Logits of every position t of `rows` (ascending) as the last token of the prompt
@@ -211,7 +205,7 @@ public final class PerplexityEvaluator {
                 try fork.reserve(appending: tokens.count)
                 let batch = ForwardBatch(tokens: tokens, segments: [ForwardBatch.Segment(
                     kv: fork, tokenStart: 0, tokenCount: tokens.count, attention: policy,
-                    denseFromPosition: Self.denseFromPosition(policy: policy, promptTokens: last + 1))],
+                    denseFromPosition: policy.denseFromPosition(promptTokens: last + 1))],
                                          logitRows: prompt.map { rows[$0] - segmentStart })
                 _ = model.forward(batch, logits: logits + prompt.lowerBound * vocabulary)
             }

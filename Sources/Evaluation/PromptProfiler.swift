@@ -39,10 +39,9 @@ public enum PromptProfiler {
         try kv.reserve(appending: tokens.count)
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: model.config.vocabularySize)
         defer { logits.deallocate() }
-        let lastSegmentStart = (tokens.count - 1) / segmentTokens * segmentTokens
         let started = Date()
         let work = model.forward(ForwardBatch.single(tokens, kv: kv, attention: policy,
-                                                     denseFromPosition: policy.denseLastSegment ? lastSegmentStart : .max),
+                                                     denseFromPosition: policy.denseFromPosition(promptTokens: tokens.count)),
                                  logits: logits)
         let seconds = Date().timeIntervalSince(started)
         var attention = AttentionWork()

@@ -85,9 +85,9 @@ import TestSupport
             func prefill(_ prompt: [Int32], into kv: KVSequence, rows: [Int], skips: Bool = false) throws -> [Float] {
                 try kv.reserve(appending: prompt.count)
                 var logits = [Float](repeating: 0, count: rows.count * vocabulary)
-                let denseFrom = policy.isDense ? Int.max : (policy.denseLastSegment ? (prompt.count - 1) / 128 * 128 : .max)
                 let batch = ForwardBatch(tokens: prompt, segments: [ForwardBatch.Segment(
-                    kv: kv, tokenStart: 0, tokenCount: prompt.count, attention: policy, denseFromPosition: denseFrom)],
+                    kv: kv, tokenStart: 0, tokenCount: prompt.count, attention: policy,
+                    denseFromPosition: policy.denseFromPosition(promptTokens: prompt.count))],
                                          logitRows: rows)
                 let work = logits.withUnsafeMutableBufferPointer { model.forward(batch, logits: $0.baseAddress!) }
                 #expect(!skips || work[0].pairsComputed < work[0].pairsDense, "\(policy.label) skipped nothing")

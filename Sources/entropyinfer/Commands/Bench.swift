@@ -267,9 +267,7 @@ final class BenchRunner {
                       observation: ObservationWindow? = nil) {
         var start = 0
         let end = kv.positionCount + tokens.count
-        let segment = policy.segmentTokens
-        let denseFrom = policy.isDense || !(policy.kind == .reference || policy.denseLastSegment) ? Int.max
-            : (end - 1) / segment * segment
+        let denseFrom = policy.denseFromPosition(promptTokens: end)
         let step = policy.kind == .reference ? tokens.count : 512
         while start < tokens.count {
             let batch = Array(tokens[start..<min(start + step, tokens.count)])
