@@ -120,7 +120,7 @@ public final class PerplexityEvaluator {
             let denseKV = KVSequence(pool: pool)
             let (denseSeconds, denseWork) = try prefill(input, policy: .dense, kv: denseKV, rows: positions, logits: denseLogits)
             denseKV.releaseAll()
-            for policy in policies {
+            for (policyIndex, policy) in policies.enumerated() {
                 let seconds: Double
                 let work: AttentionWork
                 let windowKV = KVSequence(pool: pool)
@@ -130,7 +130,7 @@ public final class PerplexityEvaluator {
                 } else {
                     (seconds, work) = try prefill(input, policy: policy, kv: windowKV, rows: positions, logits: policyLogits)
                 }
-                for scoring in scorings {
+                for (scoringIndex, scoring) in scorings.enumerated() {
                     var rows = policy.isDense ? denseLogits : policyLogits
                     if scoring == .perplexityAtPromptEnd && !policy.isDense {
                         let forkSeconds = try promptEndLogits(input, policy: policy, windowKV: windowKV, rows: positions,
@@ -139,7 +139,7 @@ public final class PerplexityEvaluator {
                         log(String(format: "ppl-end %@ context %d window %d/%d: forks %.2f s", policy.label, context,
                                    window + 1, windowTotal, forkSeconds))
                     }
-                    let index = results.firstIndex { $0.policy == policy && $0.task == scoring }!
+                    let index = policyIndex * scorings.count + scoringIndex   // results are policies × scorings
                     results[index].attention += work
                     for (row, target) in targets.enumerated() {
                         results[index].statistics.add(dense: denseLogits + row * vocabulary, policy: rows + row * vocabulary,
