@@ -221,7 +221,9 @@ public final class KVCompressor: @unchecked Sendable {
                 scores: aggregated, total: meanBudget * kvHeads, sinks: policy.sinkTokens, recent: policy.windowTokens,
                 kernel: policy.poolingKernel, pooling: policy.pooling, allocation: policy.allocation,
                 minimumHeadFraction: policy.minimumHeadFraction, maximumHeadFactor: policy.maximumHeadFactor,
-                chunk: policy.chunkTokens, chunkShare: policy.chunkShare, chunkAlignment: policy.chunkAlignment)
+                chunk: policy.chunkTokens, chunkShare: policy.chunkShare, chunkAlignment: policy.chunkAlignment,
+                forwardDecay: policy.forwardDecay,
+                positions: policy.forwardDecay > 0 ? (0..<kvHeads).map { kv.positions(layer: layer, kvHead: $0) } : nil)
             else {
                 newBudgets[layer] = Array(repeating: meanBudget, count: kvHeads)
                 newEntropies[layer] = aggregated.map(KVCompressionSelection.entropy)

@@ -97,22 +97,32 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     public var allocation = Allocation.adakv
     /// `entropy`: entries are also ranked in aligned chunks of this many (ChunkKV): a chunk's
     /// score is the sum of its entries' scores, and a head keeps whole chunks, best first, so a
-    /// kept entry keeps its neighbours (a number is not cut after its first digits). 1: entry by
-    /// entry only.
-    public var chunkTokens = 16
+    /// kept entry keeps its neighbours. 1 (the default): entry by entry only; `forwardDecay`
+    /// keeps the entries after an attended span instead, and measured better (docs/BENCHMARKS.md).
+    public var chunkTokens = 1
     /// `entropy` with `chunkTokens` > 1: the share of each head's kept candidates taken from the
     /// chunk ranking; the rest come from the entry ranking, best first
     /// (`KVCompressionSelection.rankedCandidates`). 1: chunks only (ChunkKV).
     ///
-    /// 16 × 0.25 by measurement (Qwen2.5-Coder-0.5B, 16,000-token prompts, docs/BENCHMARKS.md):
-    /// entries alone lost the needle of a question-agnostic second turn at every budget (the
-    /// summary's queries keep its first digits only); chunks alone kept it from budget 1,024 up
-    /// but lost multi-query items at 512 and 1,024; the mix keeps it at 2,048 (as `latent`) and
-    /// every listing item at every budget, with decode-kl KL 0.287 / 0.240 / 0.203 at budgets
-    /// 512 / 1,024 / 2,048 (entries alone: 0.305 / 0.230 / 0.190).
+    /// 16 × 0.25 was the default until forward spreading replaced it (Qwen2.5-Coder-0.5B,
+    /// 16,000-token prompts, docs/BENCHMARKS.md): entries alone lost the needle of a
+    /// question-agnostic second turn at every budget (the summary's queries keep its first digits
+    /// only); chunks alone lost multi-query items at 512 and 1,024; the mix kept the needle at
+    /// 2,048 with decode-kl KL 0.287 / 0.240 / 0.203 at budgets 512 / 1,024 / 2,048.
     public var chunkShare: Double = 0.25
     /// `entropy` with `chunkTokens` > 1: where chunks start.
     public var chunkAlignment = ChunkAlignment.aligned
+    /// `entropy`: each candidate's pooled score is raised to at least `forwardDecay`^gap times
+    /// the raised score of the entry before it, gap positions earlier
+    /// (`KVCompressionSelection.spreadForward`), so the entries that follow an attended span rank
+    /// near it: a passage being copied, or a number being read, is attended one entry further on
+    /// at every generated token. 0: off.
+    ///
+    /// 0.9 by measurement (Qwen2.5-Coder-0.5B, docs/BENCHMARKS.md): with entry-by-entry ranking,
+    /// 16K decode-kl KL 0.278 / 0.217 / 0.164 at budgets 512 / 1,024 / 2,048 against 0.305 /
+    /// 0.230 / 0.190 without it and `latent`'s 0.306 / 0.252 / 0.189; the second-turn needle is
+    /// kept from 1,024 up (the chunk mix needed 2,048).
+    public var forwardDecay: Double = 0.9
     /// `entropy`: bounds of a head's budget, as fractions/multiples of `budget`.
     public var minimumHeadFraction: Double = 0.25
     public var maximumHeadFactor: Double = 4
@@ -165,7 +175,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue))"
         }
     }
 }
@@ -229,7 +239,7 @@ extension KVCompressionPolicy {
     ]
     public static let numberKnobs: [String: ClosedRange<Double>] = [
         "prefill_budget_factor": 0...1024, "minimum_head_fraction": 0...1, "maximum_head_factor": 1...1024,
-        "chunk_share": 0...1,
+        "chunk_share": 0...1, "forward_decay": 0...0.999,
     ]
     public static let booleanKnobs: Set<String> = ["expand_gqa"]
     public static let stringKnobs: [String: [String]] = [
@@ -283,6 +293,7 @@ extension KVCompressionPolicy {
             prefillBudgetFactor = value
         case "minimum_head_fraction": minimumHeadFraction = value
         case "chunk_share": chunkShare = value
+        case "forward_decay": forwardDecay = value
         default: maximumHeadFactor = value
         }
     }

@@ -40,6 +40,25 @@ public enum KVCompressionSelection {
         }
     }
 
+    /// Each value raised to at least the decayed raised value before it:
+    /// out[0] = v[0], out[i] = max(v[i], decay^gap · out[i−1]), gap = positions[i] − positions[i−1]
+    /// (1 without positions: a compacted stream's neighbours can lie far apart, and a score
+    /// decays over the positions between them). An attended entry lends a decaying share of its
+    /// score to the entries after it. `decay` 0: the values unchanged.
+    public static func spreadForward(_ values: [Float], decay: Float, positions: ArraySlice<Int32>? = nil) -> [Float] {
+        guard decay > 0 else { return values }
+        var result = values
+        for index in result.indices.dropFirst() {
+            var factor = decay
+            if let positions {
+                let gap = Int(positions[positions.startIndex + index]) - Int(positions[positions.startIndex + index - 1])
+                factor = gap == 1 ? decay : Float(pow(Double(decay), Double(max(1, gap))))
+            }
+            result[index] = max(result[index], factor * result[index - 1])
+        }
+        return result
+    }
+
     /// Indices of the `count` largest values (ties to the lower index), ascending.
     public static func largest(_ values: [Float], count: Int) -> [Int32] {
         guard count < values.count else { return values.indices.map { Int32($0) } }
@@ -87,7 +106,8 @@ public enum KVCompressionSelection {
     ///
     /// `scores[h][i]`: head h's attention to entry i, averaged over the observation queries and
     /// aggregated over the query group. Per head, the first `sinks` and the last `recent` entries
-    /// are always kept; the others are ranked by their pooled scores. A head's budget lies in
+    /// are always kept; the others are ranked by their pooled scores, spread forward by
+    /// `forwardDecay` over the entries' `positions[h]` (`spreadForward`). A head's budget lies in
     /// [max(always kept, ⌈minimumHeadFraction × mean⌉), ⌊maximumHeadFactor × mean⌋] (and never
     /// above its entries), mean = total / heads; the rest of `total` goes one entry at a time to
     /// the head the allocation favours:
@@ -103,7 +123,8 @@ public enum KVCompressionSelection {
                                     pooling: KVCompressionPolicy.Pooling, allocation: KVCompressionPolicy.Allocation,
                                     minimumHeadFraction: Double, maximumHeadFactor: Double, chunk: Int = 1,
                                     chunkShare: Double = 1,
-                                    chunkAlignment: KVCompressionPolicy.ChunkAlignment = .aligned) -> LayerPlan? {
+                                    chunkAlignment: KVCompressionPolicy.ChunkAlignment = .aligned,
+                                    forwardDecay: Double = 0, positions: [[Int32]]? = nil) -> LayerPlan? {
         let heads = scores.count
         guard heads > 0, scores.reduce(0, { $0 + $1.count }) > total else { return nil }
         let mean = Double(total) / Double(heads)
@@ -125,7 +146,8 @@ public enum KVCompressionSelection {
             head.fixedLow = min(sinks, head.n)
             head.fixedHigh = max(head.fixedLow, head.n - recent)
             let candidates = Array(values[head.fixedLow..<head.fixedHigh])
-            let pooled = pool(candidates, kernel: kernel, pooling: pooling)
+            let pooled = spreadForward(pool(candidates, kernel: kernel, pooling: pooling), decay: Float(forwardDecay),
+                                       positions: positions?[h][head.fixedLow..<head.fixedHigh])
             head.order = rankedCandidates(pooled: pooled, raw: candidates, chunk: chunk, chunkShare: chunkShare,
                                           alignment: chunkAlignment)
             head.cumulative = [0]

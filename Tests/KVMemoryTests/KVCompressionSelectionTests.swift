@@ -150,6 +150,20 @@ import Testing
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:chunk_alignment=centred") }
     }
 
+    /// Forward spread, by hand (decay 0.5): 0.1, max(0, 0.05), max(0.8, 0.025), max(0, 0.4),
+    /// max(0.1, 0.2), max(0.3, 0.1). Decay 0 leaves the scores as they are.
+    @Test func forwardSpreadLendsDecayingScoreToTheEntriesAfter() throws {
+        let raw: [Float] = [0.1, 0.0, 0.8, 0.0, 0.1, 0.3]
+        #expect(KVCompressionSelection.spreadForward(raw, decay: 0.5) == [0.1, 0.05, 0.8, 0.4, 0.2, 0.3])
+        #expect(KVCompressionSelection.spreadForward(raw, decay: 0) == raw)
+        #expect(KVCompressionSelection.spreadForward([], decay: 0.5) == [])
+        // Over positions: the gap 2 → 5 decays the lent score by 0.5³.
+        #expect(KVCompressionSelection.spreadForward(raw, decay: 0.5, positions: [0, 1, 2, 5, 6, 7][...])
+                == [0.1, 0.05, 0.8, 0.1, 0.1, 0.3])
+        #expect(try KVCompressionPolicy.parse("entropy:512:forward_decay=0.9").forwardDecay == 0.9)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:forward_decay=1") }
+    }
+
     @Test func policyNamesKnobsAndTheCommandLineForm() throws {
         let parsed = try KVCompressionPolicy.parse("entropy:512")
         #expect(parsed.kind == .entropy && parsed.budget == 512)
