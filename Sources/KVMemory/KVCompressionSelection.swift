@@ -42,9 +42,9 @@ public enum KVCompressionSelection {
 
     /// Each value raised to at least the decayed raised value before it:
     /// out[0] = v[0], out[i] = max(v[i], decay^gap · out[i−1]), gap = positions[i] − positions[i−1]
-    /// (1 without positions: a compacted stream's neighbours can lie far apart, and a score
-    /// decays over the positions between them). An attended entry lends a decaying share of its
-    /// score to the entries after it. `decay` 0: the values unchanged.
+    /// (1 without positions). An attended entry lends a decaying share of its score to the
+    /// entries after it; over positions, the share also decays across the gaps a compacted
+    /// stream has between neighbours. `decay` 0: the values unchanged.
     public static func spreadForward(_ values: [Float], decay: Float, positions: ArraySlice<Int32>? = nil) -> [Float] {
         guard decay > 0 else { return values }
         var result = values

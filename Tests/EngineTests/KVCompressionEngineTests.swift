@@ -30,7 +30,7 @@ import Testing
         for step in 0...steps {
             let batch = step == 0 ? prompt : [tokens.last!]
             try kv.reserve(appending: batch.count)
-            logits.withUnsafeMutableBufferPointer {
+            _ = logits.withUnsafeMutableBufferPointer {
                 model.forward(.single(batch, kv: kv, observation: compressor?.window), logits: $0.baseAddress!)
             }
             compressor?.afterForward(kv: kv, promptTokens: prompt.count)

@@ -160,7 +160,18 @@ import Testing
         // Over positions: the gap 2 → 5 decays the lent score by 0.5³.
         #expect(KVCompressionSelection.spreadForward(raw, decay: 0.5, positions: [0, 1, 2, 5, 6, 7][...])
                 == [0.1, 0.05, 0.8, 0.1, 0.1, 0.3])
+        // In a layer plan (one head, 3 entries, the last one recent): the peak's successor
+        // outranks a weak isolated entry once spread.
+        let scores: [Float] = [0, 0, 0.05, 0, 0, 0.8, 0, 0, 0, 0, 0, 0.01]
+        func kept(decay: Double) throws -> [Int32] {
+            try #require(KVCompressionSelection.entropyLayer(
+                scores: [scores], total: 3, sinks: 0, recent: 1, kernel: 1, pooling: .avg, allocation: .adakv,
+                minimumHeadFraction: 0.25, maximumHeadFactor: 4, forwardDecay: decay)).keep[0]
+        }
+        #expect(try kept(decay: 0) == [2, 5, 11])
+        #expect(try kept(decay: 0.9) == [5, 6, 11])
         #expect(try KVCompressionPolicy.parse("entropy:512:forward_decay=0.9").forwardDecay == 0.9)
+        #expect(KVCompressionPolicy(kind: .entropy).forwardDecay == 0.9 && KVCompressionPolicy(kind: .entropy).chunkTokens == 1)
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:forward_decay=1") }
     }
 
