@@ -49,11 +49,9 @@ public enum KVCompressionSelection {
         guard decay > 0 else { return values }
         var result = values
         for index in result.indices.dropFirst() {
-            var factor = decay
-            if let positions {
-                let gap = Int(positions[positions.startIndex + index]) - Int(positions[positions.startIndex + index - 1])
-                factor = gap == 1 ? decay : Float(pow(Double(decay), Double(max(1, gap))))
-            }
+            // Positions ascend strictly, so gap ≥ 1.
+            let gap = positions.map { Int($0[$0.startIndex + index]) - Int($0[$0.startIndex + index - 1]) } ?? 1
+            let factor = gap == 1 ? decay : Float(pow(Double(decay), Double(gap)))
             result[index] = max(result[index], factor * result[index - 1])
         }
         return result
