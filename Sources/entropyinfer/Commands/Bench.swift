@@ -272,7 +272,7 @@ final class BenchRunner {
         while start < tokens.count {
             let batch = Array(tokens[start..<min(start + step, tokens.count)])
             try! kv.reserve(appending: batch.count)
-            logits.withUnsafeMutableBufferPointer {
+            _ = logits.withUnsafeMutableBufferPointer {
                 model.forward(.single(batch, kv: kv, attention: policy, denseFromPosition: denseFrom, observation: observation),
                               logits: $0.baseAddress!)
             }
