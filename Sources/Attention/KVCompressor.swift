@@ -1,3 +1,4 @@
+import Dispatch
 import KVMemory
 
 /// What compression did to one session so far.
@@ -15,6 +16,11 @@ public struct KVCompressionStatistics: Sendable, Equatable {
     public var largestBytesAfterCompression = 0
     /// Position count when the first round ran (nil: never).
     public var firstCompressionAt: Int?
+    /// Wall time of the rounds (scoring, selection and compaction), seconds: the pause a round
+    /// adds to the decode step that triggers it.
+    public var seconds = 0.0
+    /// Wall time of the longest round, seconds.
+    public var longestRoundSeconds = 0.0
 
     public init() {}
 }
@@ -31,9 +37,9 @@ public struct KVCompressionStatistics: Sendable, Equatable {
 /// - `latent`: once after decode step N+1, i.e. when position S+N is in the cache, with the W
 ///   queries before it (W−N prompt queries and the first N generated ones) and the released
 ///   code's window mask shifted by one; no later eviction;
-/// - `entropy`: when position S+N−1 is in the cache (the window holds the last W queries: N
-///   generated), to `budget`; after it, again whenever a stream outgrows its budget by
-///   `slackTokens`. With `prefillBudgetFactor` > 0, also a first pass at the end of prefill to
+/// - `entropy`: when position S+N−1 is in the cache, scored by the last `scoringTokens` queries
+///   (N generated, the rest the prompt's end), to `budget`; after it, again whenever a stream
+///   outgrows its budget by `slackTokens`. With `prefillBudgetFactor` > 0, also a first pass at the end of prefill to
 ///   `prefillBudgetFactor × budget` when the prompt exceeds it (window = the prompt's last W
 ///   queries), so long prompts decode over a bounded cache from the first token and short answers
 ///   are compressed too; off by default because the prompt-only pass loses needles the
@@ -68,7 +74,7 @@ public final class KVCompressor: @unchecked Sendable {
         self.scorer = scorer
         self.layerCount = layerCount
         window = policy.needsObservations
-            ? ObservationWindow(capacity: policy.windowTokens + 1, layerCount: layerCount,
+            ? ObservationWindow(capacity: policy.observedTokens, layerCount: layerCount,
                                 queryWidth: scorer.geometry.queryHeadCount * scorer.geometry.headDim)
             : nil
     }
@@ -90,6 +96,7 @@ public final class KVCompressor: @unchecked Sendable {
         let processed = kv.positionCount
         guard processed >= promptTokens, !policy.isNone else { return false }
         let before = kv.totalEntryCount
+        let started = DispatchTime.now().uptimeNanoseconds
         var compacted = false
         switch policy.kind {
         case .none:
@@ -109,8 +116,8 @@ public final class KVCompressor: @unchecked Sendable {
             compacted = compressBaseline(kv: kv, slots: window!.slots(endingAt: processed - 1, count: policy.windowTokens),
                                          limitOffset: 1)
         case .entropy:
-            // The last W processed queries (computed only when a round runs: decode steps allocate nothing).
-            let window = self.window!, count = policy.windowTokens
+            // The last `scoringTokens` processed queries (computed only when a round runs: decode steps allocate nothing).
+            let window = self.window!, count = policy.scoringTokens
             if !outputAwareDone && processed >= promptTokens + policy.decodeGap {
                 outputAwareDone = true
                 prefillDone = true
@@ -126,6 +133,9 @@ public final class KVCompressor: @unchecked Sendable {
             }
         }
         if compacted {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            statistics.seconds += seconds
+            statistics.longestRoundSeconds = max(statistics.longestRoundSeconds, seconds)
             statistics.compressions += 1
             statistics.entriesEvicted += max(0, before - kv.totalEntryCount)
             if statistics.firstCompressionAt == nil { statistics.firstCompressionAt = processed }
@@ -241,7 +251,7 @@ public final class KVCompressor: @unchecked Sendable {
     }
 
     /// Scores of a query group combined per entry.
-    static func reduce(_ members: [[Float]], _ reduction: KVCompressionPolicy.GroupReduction) -> [Float] {
+    public static func reduce(_ members: [[Float]], _ reduction: KVCompressionPolicy.GroupReduction) -> [Float] {
         guard var result = members.first else { return [] }
         for member in members.dropFirst() {
             for index in result.indices {

@@ -51,6 +51,8 @@ public struct EngineMetrics: Sendable {
     /// KV compression rounds run and entries they evicted, since start.
     public var kvCompressionsTotal = 0
     public var kvCompressionEvictedEntriesTotal = 0
+    /// Wall time of those rounds, seconds (each pauses its session's decode step).
+    public var kvCompressionSecondsTotal = 0.0
     /// Attention work in query-key pairs (per query head, over layers): what dense attention
     /// would compute for every processed token, and how much of it sparse prefill skipped.
     public var attentionPairsSkippedTotal = 0

@@ -294,6 +294,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         lock.lock()
         statistics.kvCompressionsTotal += after.compressions - before.compressions
         statistics.kvCompressionEvictedEntriesTotal += after.entriesEvicted - before.entriesEvicted
+        statistics.kvCompressionSecondsTotal += after.seconds - before.seconds
         lock.unlock()
     }
 
@@ -312,7 +313,7 @@ public final class InferenceEngine: GenerationService, @unchecked Sendable {
         guard session.usesPrefixCache else { return }
         var maximumTokens = session.tokens.count - 1
         if session.compression.needsObservations {
-            maximumTokens = session.tokens.count - session.compression.windowTokens - 1
+            maximumTokens = session.tokens.count - session.compression.observedTokens
         }
         if !session.attention.isDense {
             // Resume on a segment boundary so every query segment is profiled whole.

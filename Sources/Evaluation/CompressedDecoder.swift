@@ -62,7 +62,7 @@ public final class CompressedDecoder {
         let pool = try KVBlockPool(layout: layout, budgetBytes: Self.poolBlocks(layout: layout, positions: capacity,
                                                                                policies: policies, group: group)
                                        * (layout.bytesPerBlock + layout.summaryBytesPerBlock))
-        let window = policies.filter(\.needsObservations).map { $0.windowTokens + 1 }.max() ?? 0
+        let window = policies.map(\.observedTokens).max() ?? 0
         let shared = max(0, (prompt.count - window - 1) / KVLayout.blockTokens * KVLayout.blockTokens)
         let base = KVSequence(pool: pool)
         let unused = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // no logits rows are asked for
@@ -88,7 +88,7 @@ public final class CompressedDecoder {
         let prompt = prefilled.prompt
         precondition(!policies.isEmpty && prompt.count + forced.count + maxNewTokens <= prefilled.capacity,
                      "runs stay within the prefilled capacity")
-        precondition(policies.allSatisfy { !$0.needsObservations || $0.windowTokens + 1 <= prefilled.window },
+        precondition(policies.allSatisfy { $0.observedTokens <= prefilled.window },
                      "the shared prefix leaves every policy its observation window")
         let vocabulary = model.config.vocabularySize
         let steps = forced.count + maxNewTokens

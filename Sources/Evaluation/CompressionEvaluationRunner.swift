@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import JSON
 import KVMemory
 import Kernels
 import Models
@@ -22,6 +23,8 @@ public struct CompressionOutcome: Sendable {
     /// decode-kl: the continuation scored against the uncompressed cache.
     public var statistics: NextTokenStatistics?
     public var compressions = 0
+    /// Wall time of the longest compaction round, seconds (the pause it adds to one decode step).
+    public var longestRoundSeconds = 0.0
     /// Tokens after the prompt when the first compaction ran (0: at the end of prefill); nil if never.
     public var firstCompressionStep: Int?
     /// Tokens after the prompt before the answer (second-turn: before the question, i.e. the
@@ -64,57 +67,41 @@ public struct CompressionEvaluationRunner {
         log("plan: \(plan.sampleCountPerContext) prompts per context length (\(plan.contexts.map(String.init).joined(separator: ", ")) tokens), each prefilled once and run under \(policies.map(\.label).joined(separator: ", "))")
 
         var outcomes: [CompressionOutcome] = []
-        let needleTasks = plan.tasks.filter(\.isNeedle)
-        if !needleTasks.isEmpty {
-            guard let source = file.value("tokenizer.chat_template")?.stringValue, let template = try? ChatTemplate(source: source) else {
-                throw EvaluationError.missingChatTemplate(model: plan.modelPath)
+        let stop = tokenizer.specialTokens.endOfGeneration
+        try forEachNeedleSample(file: file, tokenizer: tokenizer, corpus: corpus) { sample, generator in
+            let (task, context) = (sample.task, sample.context)
+            let begun = Date()
+            let prefilled = try decoder.prefill(sample.tokens, policies: policies, capacity: context)
+            var forced: [Int32] = []
+            var answerStart = 0
+            if task == .secondTurn {
+                let summary = try decoder.run(prefilled, policies: [.none], maxNewTokens: CompressionTask.summaryTokens,
+                                              stop: stop)[0].generated
+                (forced, answerStart) = try generator.secondTurnTokens(sample, summary: tokenizer.decode(summary, skipSpecial: true))
             }
-            let generator = CompressionTaskGenerator(format: ChatPromptFormat(template: template, tokenizer: tokenizer), seed: plan.seed)
-            let haystacks: [Haystack] = plan.haystacks.map { $0 == .noise ? .noise : .realText(corpus) }
-            let stop = tokenizer.specialTokens.endOfGeneration
-            for context in plan.contexts {
-                for task in needleTasks {
-                    for haystack in haystacks {
-                        for depth in plan.depths {
-                            for index in 0..<plan.samples {
-                                let sample = try generator.sample(task: task, haystack: haystack, context: context, depth: depth, index: index)
-                                let begun = Date()
-                                let prefilled = try decoder.prefill(sample.tokens, policies: policies, capacity: context)
-                                var forced: [Int32] = []
-                                var answerStart = 0
-                                if task == .secondTurn {
-                                    let summary = try decoder.run(prefilled, policies: [.none], maxNewTokens: CompressionTask.summaryTokens,
-                                                                  stop: stop)[0].generated
-                                    (forced, answerStart) = try generator.secondTurnTokens(sample, summary: tokenizer.decode(summary, skipSpecial: true))
-                                }
-                                let runs = try decoder.run(prefilled, policies: policies, forced: forced,
-                                                           maxNewTokens: min(task.answerTokens, context - sample.tokens.count - forced.count),
-                                                           stop: stop)
-                                for run in runs {
-                                    let answer = tokenizer.decode(run.generated, skipSpecial: true)
-                                    var outcome = Self.outcome(run, task: task, context: context, promptTokens: sample.tokens.count)
-                                    outcome.haystack = haystack.kind
-                                    outcome.depth = depth
-                                    outcome.sampleIndex = index
-                                    outcome.expected = sample.expected
-                                    outcome.answer = answer
-                                    outcome.score = sample.score(answer: answer)
-                                    outcome.answerStartStep = answerStart
-                                    outcomes.append(outcome)
-                                    log(String(format: "%@ %@/%@ context %d depth %.0f%% #%d: score %.2f, %d compressions (first at +%@), KV %.1f%% (expected %@, answered %@)",
-                                               run.policy.label, task.rawValue, haystack.kind.rawValue, context, depth * 100,
-                                               index, outcome.score!, outcome.compressions,
-                                               outcome.firstCompressionStep.map(String.init) ?? "-",
-                                               100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes)),
-                                               sample.expected.joined(separator: ","), answer.debugDescription))
-                                }
-                                log(String(format: "  (%d prompt tokens, %.1f s for every policy)", sample.tokens.count,
-                                           Date().timeIntervalSince(begun)))
-                            }
-                        }
-                    }
-                }
+            let runs = try decoder.run(prefilled, policies: policies, forced: forced,
+                                       maxNewTokens: min(task.answerTokens, context - sample.tokens.count - forced.count),
+                                       stop: stop)
+            for run in runs {
+                let answer = tokenizer.decode(run.generated, skipSpecial: true)
+                var outcome = Self.outcome(run, task: task, context: context, promptTokens: sample.tokens.count)
+                outcome.haystack = sample.haystack
+                outcome.depth = sample.depth
+                outcome.sampleIndex = sample.sampleIndex
+                outcome.expected = sample.expected
+                outcome.answer = answer
+                outcome.score = sample.score(answer: answer)
+                outcome.answerStartStep = answerStart
+                outcomes.append(outcome)
+                log(String(format: "%@ %@/%@ context %d depth %.0f%% #%d: score %.2f, %d compressions (first at +%@), KV %.1f%% (expected %@, answered %@)",
+                           run.policy.label, task.rawValue, sample.haystack.rawValue, context, sample.depth * 100,
+                           sample.sampleIndex, outcome.score!, outcome.compressions,
+                           outcome.firstCompressionStep.map(String.init) ?? "-",
+                           100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes)),
+                           sample.expected.joined(separator: ","), answer.debugDescription))
             }
+            log(String(format: "  (%d prompt tokens, %.1f s for every policy)", sample.tokens.count,
+                       Date().timeIntervalSince(begun)))
         }
         if plan.tasks.contains(.decodeKL) {
             let text = tokenizer.encode(corpus, addSpecial: false, parseSpecial: false)
@@ -135,10 +122,10 @@ public struct CompressionEvaluationRunner {
                         outcome.sampleIndex = window
                         outcome.statistics = run.statistics
                         outcomes.append(outcome)
-                        log(String(format: "%@ decode-kl context %d window %d: NLL %.4f (uncompressed %.4f), KL %.5f, top-1 %.1f%%, %d compressions, KV %.1f%%",
+                        log(String(format: "%@ decode-kl context %d window %d: NLL %.4f (uncompressed %.4f), KL %.5f, top-1 %.1f%%, %d compressions (longest %.2f s), KV %.1f%%",
                                    run.policy.label, context, window, run.statistics.meanNLL,
                                    run.statistics.denseMeanNLL, run.statistics.meanKL, run.statistics.topAgreement * 100,
-                                   outcome.compressions, 100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes))))
+                                   outcome.compressions, outcome.longestRoundSeconds, 100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes))))
                     }
                     log(String(format: "  (%d prompt + %d continuation tokens, %.1f s for every policy)", prompt.count,
                                continuation.count, Date().timeIntervalSince(begun)))
@@ -149,9 +136,60 @@ public struct CompressionEvaluationRunner {
                                  elapsedSeconds: Date().timeIntervalSince(started))
     }
 
+    /// The plan's needle samples as JSON objects, in run order, so the same tasks can be replayed
+    /// against a server (scripts/replay-second-turn.py): the conversation in OpenAI chat form
+    /// (`messages`), the answer prefix the evaluation forces, the expected strings, and for
+    /// second-turn the follow-up question. Reads the tokenizer only (prompts are sized in tokens).
+    public func exportSamples() throws -> [JSONValue] {
+        try plan.validate()
+        let file = try GGUFFile(path: plan.modelPath)
+        let tokenizer = try makeTokenizer(from: file)
+        let corpus = try plan.haystacks.contains(.text) ? LicenseCorpus.load(directory: plan.corpusDirectory) : ""
+        var samples: [JSONValue] = []
+        try forEachNeedleSample(file: file, tokenizer: tokenizer, corpus: corpus) { sample, _ in
+            var object: JSONObject = [
+                "task": .string(sample.task.rawValue), "haystack": .string(sample.haystack.rawValue),
+                "context": .int(sample.context), "depth": jsonNumber(sample.depth), "sample": .int(sample.sampleIndex),
+                "prompt_tokens": .int(sample.tokens.count),
+                "messages": .array(sample.turns.map { .object(["role": .string($0.role.rawValue), "content": .string($0.content)]) }),
+                "answer_prefix": .string(sample.answerPrefix), "expected": .array(sample.expected.map { .string($0) }),
+            ]
+            if let question = sample.question { object["question"] = .string(question) }
+            if let prefix = sample.questionAnswerPrefix { object["question_answer_prefix"] = .string(prefix) }
+            samples.append(.object(object))
+        }
+        return samples
+    }
+
+    /// Builds every needle sample of the plan in run order (context, task, haystack, depth,
+    /// index) and hands it to `body` with its generator.
+    private func forEachNeedleSample(file: GGUFFile, tokenizer: any Tokenizer, corpus: String,
+                                     _ body: (CompressionSample, CompressionTaskGenerator) throws -> Void) throws {
+        let needleTasks = plan.tasks.filter(\.isNeedle)
+        guard !needleTasks.isEmpty else { return }
+        guard let source = file.value("tokenizer.chat_template")?.stringValue, let template = try? ChatTemplate(source: source) else {
+            throw EvaluationError.missingChatTemplate(model: plan.modelPath)
+        }
+        let generator = CompressionTaskGenerator(format: ChatPromptFormat(template: template, tokenizer: tokenizer), seed: plan.seed)
+        let haystacks: [Haystack] = plan.haystacks.map { $0 == .noise ? .noise : .realText(corpus) }
+        for context in plan.contexts {
+            for task in needleTasks {
+                for haystack in haystacks {
+                    for depth in plan.depths {
+                        for index in 0..<plan.samples {
+                            try body(try generator.sample(task: task, haystack: haystack, context: context, depth: depth, index: index),
+                                     generator)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     static func outcome(_ run: CompressedDecoder.Run, task: CompressionTask, context: Int, promptTokens: Int) -> CompressionOutcome {
         var outcome = CompressionOutcome(policy: run.policy, task: task, context: context, sampleIndex: 0, promptTokens: promptTokens)
         outcome.compressions = run.compression.compressions
+        outcome.longestRoundSeconds = run.compression.longestRoundSeconds
         outcome.firstCompressionStep = run.compression.firstCompressionAt.map { $0 - promptTokens }
         outcome.heldBytes = run.heldBytes
         outcome.uncompressedBytes = run.uncompressedBytes

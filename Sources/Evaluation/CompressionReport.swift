@@ -137,6 +137,7 @@ public struct CompressionReport: Sendable {
                 "sample": .int(outcome.sampleIndex), "prompt_tokens": .int(outcome.promptTokens),
                 "expected": .array(outcome.expected.map { .string($0) }), "answer": .string(outcome.answer),
                 "score": jsonNumber(outcome.score ?? 0), "compressions": .int(outcome.compressions),
+                "longest_round_seconds": jsonNumber(outcome.longestRoundSeconds),
                 "first_compression_step": outcome.firstCompressionStep.map { .int($0) } ?? .null,
                 "answer_start_step": .int(outcome.answerStartStep),
                 "kv_held_bytes": .int(outcome.heldBytes), "kv_uncompressed_bytes": .int(outcome.uncompressedBytes),

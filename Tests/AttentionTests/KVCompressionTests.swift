@@ -286,7 +286,10 @@ import Testing
             }
         }
         #expect(rounds >= 6, "re-compressed every slack + 1 tokens (\(rounds))")
-        #expect(driver.compressor.statistics.largestBytesAfterCompression > 0)
+        let statistics = driver.compressor.statistics
+        #expect(statistics.largestBytesAfterCompression > 0)
+        #expect(statistics.seconds > 0 && statistics.longestRoundSeconds > 0 && statistics.longestRoundSeconds <= statistics.seconds,
+                "rounds are timed")
     }
 
     /// Without the first pass (the default), nothing happens before the output-aware round.
@@ -297,6 +300,55 @@ import Testing
         #expect(driver.forward(1, prompt: 200))
         #expect(driver.compressor.statistics.firstCompressionAt == 204)
         for layer in 0..<2 { #expect(driver.kv.largestEntryCount(layer: layer) <= 48 * 4) }
+    }
+
+    /// entropy with `observationTokens` 16 (window 8): the output-aware round keeps what the last
+    /// 16 queries' scores select (the scorer and `entropyLayer` by hand on a twin cache that never
+    /// compresses), not the last 8's, and the recent window stays 8 entries.
+    @Test func entropyScoresWithTheObservationTokens() throws {
+        var policy = Self.policy(.entropy, budget: 24)
+        policy.observationTokens = 16
+        #expect(policy.scoringTokens == 16 && policy.observedTokens == 17)
+        let driver = try Driver(policy)
+        #expect(driver.compressor.window?.capacity == 17)
+        var twinPolicy = policy
+        twinPolicy.budget = 100_000
+        let twin = try Driver(twinPolicy)
+        for driven in [driver, twin] {
+            driven.forward(200, prompt: 200)
+            for _ in 0..<3 { driven.forward(1, prompt: 200) }
+        }
+        #expect(driver.forward(1, prompt: 200), "the output-aware round")
+        twin.forward(1, prompt: 200)
+        let scorer = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
+        func kept(queries: Int, layer: Int) throws -> [[Int32]] {
+            let window = try #require(twin.compressor.window)
+            let scores = scorer.scores(layer: layer, kv: twin.kv, window: window,
+                                       slots: window.slots(endingAt: twin.kv.positionCount, count: queries))
+            let plan = try #require(KVCompressionSelection.entropyLayer(
+                scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: policy.poolingKernel,
+                pooling: policy.pooling, allocation: policy.allocation, minimumHeadFraction: policy.minimumHeadFraction,
+                maximumHeadFactor: policy.maximumHeadFactor, forwardDecay: policy.forwardDecay,
+                positions: (0..<2).map { twin.kv.positions(layer: layer, kvHead: $0) }))
+            return plan.keep.map { $0.map { Int32($0) } }   // entry i of the uncompacted twin is position i
+        }
+        var differs = false
+        for layer in 0..<2 {
+            let expected = try kept(queries: 16, layer: layer)
+            for kvHead in 0..<2 {
+                let positions = driver.kv.positions(layer: layer, kvHead: kvHead)
+                #expect(positions == expected[kvHead], "layer \(layer) head \(kvHead)")
+                #expect(Array(positions.suffix(8)) == Array(196...203).map { Int32($0) }, "recent window: window_tokens")
+            }
+            let fewer = try kept(queries: 8, layer: layer)
+            differs = differs || fewer != expected
+        }
+        #expect(differs, "the last 8 queries alone select otherwise")
+        #expect(try KVCompressionPolicy.parse("entropy:512:observation_tokens=64").scoringTokens == 64)
+        #expect(try KVCompressionPolicy.parse("entropy:512:observation_tokens=8").scoringTokens == 32, "at least window_tokens")
+        #expect(try KVCompressionPolicy.parse("entropy:512:observation_tokens=0").scoringTokens == 32)
+        #expect(KVCompressionPolicy(kind: .entropy).scoringTokens == 128 && KVCompressionPolicy(kind: .entropy).observedTokens == 129)
+        #expect(try KVCompressionPolicy.parse("latent:512:observation_tokens=64").scoringTokens == 32, "entropy only")
     }
 
     @Test func budgetAboveTheCacheNeverCompacts() throws {

@@ -113,6 +113,7 @@ import Testing
             #expect((outcome.usage?.kvCompressions ?? 0) > 0)
         }
         #expect(engine.metrics().kvCompressionsTotal > 0)
+        #expect(engine.metrics().kvCompressionSecondsTotal > 0, "rounds are timed")
         #expect(engine.metrics().kvCompressionEvictedEntriesTotal > 0)
     }
 

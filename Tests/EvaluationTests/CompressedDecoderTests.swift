@@ -115,4 +115,37 @@ import Tokenization
         #expect(report.table().contains("second-turn/noise"))
         #expect(report.table().contains("decode-kl"))
     }
+
+    /// `--export-samples`: one JSON object per needle sample, in run order, holding the
+    /// conversation the evaluation prompts with (its chat-templated tokens are the sample's
+    /// prompt), the answer prefix, the expected strings and the second turn's question.
+    @Test func exportedSamplesAreTheConversationsTheEvaluationRuns() throws {
+        let plan = CompressionPlan(modelPath: try modelPath(), threadCount: 1, policies: [try KVCompressionPolicy.parse("entropy:96")],
+                                   contexts: [640], tasks: [.multiQuery, .secondTurn], haystacks: [.noise], depths: [0.1, 0.9])
+        let exported = try CompressionEvaluationRunner(plan: plan).exportSamples()
+        #expect(exported.count == 4)
+        let file = try GGUFFile(path: try modelPath())
+        let tokenizer = try makeTokenizer(from: file)
+        let template = try ChatTemplate(source: try #require(file.value("tokenizer.chat_template")?.stringValue))
+        let generator = CompressionTaskGenerator(format: ChatPromptFormat(template: template, tokenizer: tokenizer), seed: 0)
+        var index = 0
+        for task in [CompressionTask.multiQuery, .secondTurn] {
+            for depth in [0.1, 0.9] {
+                let sample = try generator.sample(task: task, haystack: .noise, context: 640, depth: depth, index: 0)
+                let object = try #require(exported[index].objectValue)
+                index += 1
+                #expect(object["task"]?.stringValue == task.rawValue && object["depth"]?.doubleValue == depth)
+                #expect(object["prompt_tokens"]?.intValue == sample.tokens.count)
+                #expect(object["expected"]?.arrayValue?.compactMap(\.stringValue) == sample.expected)
+                #expect(object["answer_prefix"]?.stringValue == sample.answerPrefix)
+                let messages = try #require(object["messages"]?.arrayValue)
+                let turns = messages.map { ChatTurn(ChatTurn.Role(rawValue: $0.objectValue!["role"]!.stringValue!)!,
+                                                    $0.objectValue!["content"]!.stringValue!) }
+                #expect(turns == sample.turns)
+                #expect(try ChatPromptFormat(template: template, tokenizer: tokenizer).tokens(turns: turns, answerPrefix: sample.answerPrefix)
+                        == sample.tokens)
+                #expect(object["question"]?.stringValue == sample.question)
+            }
+        }
+    }
 }

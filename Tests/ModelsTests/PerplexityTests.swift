@@ -41,7 +41,7 @@ func logSoftmax(_ row: ArraySlice<Float>) -> [Double] {
         let kv = KVSequence(pool: pool)
         try kv.reserve(appending: tokens.count)
         var fastLogits = [Float](repeating: 0, count: tokens.count * vocabulary)
-        fastLogits.withUnsafeMutableBufferPointer { fast.forward(.single(tokens, kv: kv, allLogits: true), logits: $0.baseAddress!) }
+        fastLogits.withUnsafeMutableBufferPointer { _ = fast.forward(.single(tokens, kv: kv, allLogits: true), logits: $0.baseAddress!) }
 
         var referenceNLL = 0.0, fastNLL = 0.0, totalKL = 0.0
         for position in 0..<(tokens.count - 1) {

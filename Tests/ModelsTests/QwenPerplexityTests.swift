@@ -41,7 +41,7 @@ import Tokenization
         let kv = KVSequence(pool: pool)
         try kv.reserve(appending: scored.count)
         var fastLogits = [Float](repeating: 0, count: scored.count * vocabulary)
-        fastLogits.withUnsafeMutableBufferPointer { fast.forward(.single(scored, kv: kv, allLogits: true), logits: $0.baseAddress!) }
+        fastLogits.withUnsafeMutableBufferPointer { _ = fast.forward(.single(scored, kv: kv, allLogits: true), logits: $0.baseAddress!) }
         let fastTime = clock.now - start
         start = clock.now
 

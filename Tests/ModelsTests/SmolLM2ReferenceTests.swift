@@ -73,7 +73,7 @@ func greedyFast(_ model: Model, prompt: [Int32], count: Int) throws -> [Int32] {
     var next = prompt
     for _ in 0..<count {
         try kv.reserve(appending: next.count)
-        logits.withUnsafeMutableBufferPointer { model.forward(.single(next, kv: kv), logits: $0.baseAddress!) }
+        logits.withUnsafeMutableBufferPointer { _ = model.forward(.single(next, kv: kv), logits: $0.baseAddress!) }
         let token = topIndices(logits[...], 1)[0]
         generated.append(token)
         next = [token]

@@ -152,8 +152,10 @@ public enum ConfigurationDocumentation {
           held at the end against what the same positions hold uncompressed; `GET /slots` shows each
           session's `kv_bytes`, `kv_bytes_uncompressed`, `kv_compression` and `kv_compressions`;
           `/metrics` has `entropyinfer:kv_cache_session_bytes`,
-          `entropyinfer:kv_cache_session_bytes_uncompressed`, `entropyinfer:kv_compressions_total`
-          and `entropyinfer:kv_compression_evicted_entries_total`.
+          `entropyinfer:kv_cache_session_bytes_uncompressed`, `entropyinfer:kv_compressions_total`,
+          `entropyinfer:kv_compression_evicted_entries_total` and
+          `entropyinfer:kv_compression_seconds_total` (wall time of the rounds: each pauses its
+          session's decode step).
 
         `budget` is the mean number of entries kept per KV head per layer: a layer holds
         `budget × KV heads` entries, shared between its heads by the policy. The policies:
@@ -164,7 +166,7 @@ public enum ConfigurationDocumentation {
         | `streaming` | end of prefill, then whenever a stream exceeds `budget + slack_tokens` | the first `sink_tokens` and the most recent entries (StreamingLLM) |
         | `snapkv` | once, at the end of prefill | per query head: top `budget − window_tokens` of the pooled attention of the last `window_tokens` prompt queries, plus the last `window_tokens` entries (SnapKV `update_kv`) |
         | `latent` | once, after decode step `decode_gap + 1` | as `snapkv`, scored by the last `window_tokens − decode_gap` prompt queries and the first `decode_gap` generated ones (the released EntropyInfer `compress_kv`, its window mask shifted by one as released) |
-        | `entropy` | after `decode_gap` generated tokens, then whenever a head exceeds its budget by `slack_tokens` (with `prefill_budget_factor` > 0, first at the end of prefill to that many × budget for longer prompts) | per KV head, scored by the last `window_tokens` queries aggregated over the query group (GQA never expanded); per-head budgets by `allocation`; sinks and the last `window_tokens` entries always |
+        | `entropy` | after `decode_gap` generated tokens, then whenever a head exceeds its budget by `slack_tokens` (with `prefill_budget_factor` > 0, first at the end of prefill to that many × budget for longer prompts) | per KV head, scored by the last max(`window_tokens`, `observation_tokens`) queries aggregated over the query group (GQA never expanded); per-head budgets by `allocation`; sinks and the last `window_tokens` entries always |
 
         `snapkv` and `latent` select per query head and expand the cache to the query heads as their
         released code does (`expand_gqa`, default true), so at the same `budget` they hold
@@ -175,6 +177,7 @@ public enum ConfigurationDocumentation {
         |---|---|---|---|
         | `budget` | 1024 | all | mean entries kept per KV head and layer |
         | `window_tokens` | 32 | snapkv, latent, entropy | observation queries, and the recent entries always kept |
+        | `observation_tokens` | 128 | entropy | queries that score the cache at each round: those of the last max(`window_tokens`, this) processed tokens (at the output-aware round `decode_gap` generated, the rest the prompt's end), so a question asked further back than the recent window scores the cache too; 0 scores with `window_tokens` queries. The recent window kept stays `window_tokens`. A session records this many tokens' queries (Qwen2.5-Coder-0.5B: 11 MiB), and a prefix-cache hit recomputes them. Measured on Qwen2.5-Coder-0.5B (docs/BENCHMARKS.md): 16K decode-kl KL 0.251 / 0.205 / 0.141 at budgets 512 / 1024 / 2048 against 0.278 / 0.217 / 0.164 with 32 (32K: 0.357 / 0.259 / 0.184 against 0.369 / 0.253 / 0.170); multi-query answers of ten 16K prompts equal to the uncompressed cache's at every budget (32 queries lost a number at 512); the output-aware round at 16K takes 0.81 s instead of 0.27 s |
         | `decode_gap` | 16 | latent, entropy | generated tokens whose queries join the window before the output-aware round |
         | `pooling` / `pooling_kernel` | `avg` / 5 | snapkv, latent, entropy | smoothing of the scores along the entries (PyTorch `avg_pool1d`/`max_pool1d`, zero padding counted) |
         | `sink_tokens` | 4 | streaming, entropy | first entries always kept |

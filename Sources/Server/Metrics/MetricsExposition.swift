@@ -72,6 +72,8 @@ public enum MetricsExposition {
                     Double(engine.kvCompressionsTotal))
         out.counter(p + "kv_compression_evicted_entries_total", "KV entries evicted by compression, over every stream.",
                     Double(engine.kvCompressionEvictedEntriesTotal))
+        out.counter(p + "kv_compression_seconds_total", "Wall time of KV compression rounds (scoring, selection, compaction).",
+                    engine.kvCompressionSecondsTotal)
         out.counter(p + "engine_steps_total", "Engine steps (batched forward passes) run.", Double(engine.stepsTotal))
         out.counter(p + "engine_step_tokens_total", "Tokens processed by engine steps.", Double(engine.stepTokensTotal))
         out.counter(p + "attention_pairs_total", "Query-key pairs attention would compute densely.",

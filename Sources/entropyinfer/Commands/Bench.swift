@@ -154,6 +154,8 @@ struct Bench: ParsableCommand {
                             result.timedTokens = genTokens - untimed
                             result.kvBytesEnd = statistics.kvBytes
                             result.kvBytesUncompressed = statistics.uncompressedKVBytes
+                            result.compressionRounds = statistics.compressionRounds
+                            result.longestRoundSeconds = statistics.longestRoundSeconds
                         }
                     }
                     if llama != nil && group.count > 1 { result.ratio = median(zip(ours[index], theirs[best]!).map { $0 / $1 }) }
@@ -183,8 +185,8 @@ struct Bench: ParsableCommand {
     private func printTable(_ rows: [BenchResult], file: GGUFFile) {
         let compressed = rows.contains { $0.kvCompression != nil }
         print("| engine | model | threads | test | depth | tokens/s (median) | min | max | ratio | decode GB/s |"
-              + (compressed ? " KV compression | timed tokens | KV MiB at end | uncompressed MiB |" : ""))
-        print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (compressed ? " --- | ---: | ---: | ---: |" : ""))
+              + (compressed ?  " KV compression | timed tokens | KV MiB at end | uncompressed MiB | rounds | longest round s |" : ""))
+        print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (compressed ? " --- | ---: | ---: | ---: | ---: | ---: |" : ""))
         for row in rows {
             let engine = row.engine + (row.flashAttention.map { $0 ? " (fa on)" : " (fa off)" } ?? "")
             var line = String(format: "| %@ | %@ | %d | %@ | %d | %.2f | %.2f | %.2f | %@ | %@ |", engine, row.model, row.threads,
@@ -193,10 +195,11 @@ struct Bench: ParsableCommand {
                               row.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? "")
             if compressed {
                 if let policy = row.kvCompression {
-                    line += String(format: " %@ | %d | %.1f | %.1f |", policy, row.timedTokens ?? 0,
-                                   Double(row.kvBytesEnd ?? 0) / 1_048_576, Double(row.kvBytesUncompressed ?? 0) / 1_048_576)
+                    line += String(format: " %@ | %d | %.1f | %.1f | %d | %.2f |", policy, row.timedTokens ?? 0,
+                                   Double(row.kvBytesEnd ?? 0) / 1_048_576, Double(row.kvBytesUncompressed ?? 0) / 1_048_576,
+                                   row.compressionRounds ?? 0, row.longestRoundSeconds ?? 0)
                 } else {
-                    line += " | | | |"
+                    line += " | | | | | |"
                 }
             }
             print(line)
@@ -220,12 +223,15 @@ final class BenchRunner {
     private var template: KVSequence?
     private var templateTokens: [Int32] = []
 
-    /// Of a tg run: KV bytes held at the end, what the positions hold uncompressed, and the mean
-    /// KV bytes held over the timed tokens.
+    /// Of a tg run: KV bytes held at the end, what the positions hold uncompressed, the mean
+    /// KV bytes held over the timed tokens, and the compression rounds run (count, the longest's
+    /// wall time: the pause it adds to one decode step, untimed in tokens/s).
     struct DecodeStatistics {
         var kvBytes = 0
         var uncompressedKVBytes = 0
         var meanKVBytes = 0.0
+        var compressionRounds = 0
+        var longestRoundSeconds = 0.0
     }
     private(set) var lastStatistics = DecodeStatistics()
 
@@ -297,7 +303,7 @@ final class BenchRunner {
     func generate(_ count: Int, compression: KVCompressionPolicy? = nil, untimed: Int = 0) -> Double {
         let compressor = compression.flatMap { model.makeCompressor(policy: $0) }
         let window = compressor?.window
-        let kv = contextCache(recompute: (compression?.windowTokens ?? 0) + 1, observation: window)
+        let kv = contextCache(recompute: max(1, compression?.observedTokens ?? 0), observation: window)
         defer { kv.releaseAll() }
         compressor?.afterForward(kv: kv, promptTokens: depth)
         var token = randomTokens(1)[0]
@@ -315,7 +321,9 @@ final class BenchRunner {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         lastStatistics = DecodeStatistics(kvBytes: kv.heldBytes, uncompressedKVBytes: kv.uncompressedBytes,
-                                          meanKVBytes: heldBytes / Double(count - untimed))
+                                          meanKVBytes: heldBytes / Double(count - untimed),
+                                          compressionRounds: compressor?.statistics.compressions ?? 0,
+                                          longestRoundSeconds: compressor?.statistics.longestRoundSeconds ?? 0)
         return Double(count - untimed) / seconds
     }
 }
@@ -338,6 +346,9 @@ struct BenchResult {
     var timedTokens: Int?
     var kvBytesEnd: Int?
     var kvBytesUncompressed: Int?
+    /// tg under --kv-compression: rounds run in the last run, and the longest one's seconds.
+    var compressionRounds: Int?
+    var longestRoundSeconds: Double?
 
     init(engine: String, model: String, test: String, depth: Int, threads: Int, runs: [Double]) {
         self.engine = engine; self.model = model; self.test = test; self.depth = depth; self.threads = threads; self.runs = runs
@@ -359,6 +370,8 @@ struct BenchResult {
         if let timedTokens { object["timed_tokens"] = timedTokens }
         if let kvBytesEnd { object["kv_bytes_end"] = kvBytesEnd }
         if let kvBytesUncompressed { object["kv_bytes_uncompressed"] = kvBytesUncompressed }
+        if let compressionRounds { object["compression_rounds"] = compressionRounds }
+        if let longestRoundSeconds { object["longest_round_seconds"] = (longestRoundSeconds * 1000).rounded() / 1000 }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

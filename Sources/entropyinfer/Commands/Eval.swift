@@ -71,6 +71,11 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: "Also write the results (rows and every answer) as JSON to this file.")
     var json: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --kv-compression: write the needle samples the options select as JSON lines to this file and exit without running them.",
+        discussion: "Each line holds a sample's conversation in OpenAI chat form (messages), the answer prefix the evaluation forces, the expected strings and, for second-turn, the follow-up question: the same tasks can be sent to a server (scripts/replay-second-turn.py)."))
+    var exportSamples: String?
+
     func run() throws {
         try reportingErrors {
             if kvCompression != nil {
@@ -78,6 +83,7 @@ struct Eval: ParsableCommand {
                 return
             }
             if budgets != nil { throw ValidationError("--budgets applies to --kv-compression policies") }
+            if exportSamples != nil { throw ValidationError("--export-samples applies to --kv-compression tasks") }
             let plan = EvaluationPlan(
                 modelPath: try modelOptions.resolvedPath(), threadCount: modelOptions.threadCount,
                 policies: try Self.list(policies ?? "dense,entropy,reference,uniform", "--policies") { try AttentionPolicy.parse(spec: $0) },
@@ -120,6 +126,14 @@ struct Eval: ParsableCommand {
             haystacks: try haystackKinds(), depths: try depthFractions(), samples: samples, windows: windows,
             continuationTokens: continuationTokens, seed: seed, corpusDirectory: corpus)
         try plan.validate()
+        if let exportSamples {
+            let lines = try CompressionEvaluationRunner(plan: plan).exportSamples().map { $0.jsonText + "\n" }
+            guard FileManager.default.createFile(atPath: exportSamples, contents: Data(lines.joined().utf8)) else {
+                throw ValidationError("cannot write \(exportSamples); check that its directory exists and is writable")
+            }
+            printError("wrote \(lines.count) samples to \(exportSamples)")
+            return
+        }
         try checkJSONWritable()
         let report = try CompressionEvaluationRunner(plan: plan, log: printError).run()
         try emit(table: report.table(), note: report.sampleNote(), json: report.json())
