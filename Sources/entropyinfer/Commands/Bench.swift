@@ -185,7 +185,7 @@ struct Bench: ParsableCommand {
     private func printTable(_ rows: [BenchResult], file: GGUFFile) {
         let compressed = rows.contains { $0.kvCompression != nil }
         print("| engine | model | threads | test | depth | tokens/s (median) | min | max | ratio | decode GB/s |"
-              + (compressed ?  " KV compression | timed tokens | KV MiB at end | uncompressed MiB | rounds | longest round s |" : ""))
+              + (compressed ? " KV compression | timed tokens | KV MiB at end | uncompressed MiB | rounds | longest round s |" : ""))
         print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (compressed ? " --- | ---: | ---: | ---: | ---: | ---: |" : ""))
         for row in rows {
             let engine = row.engine + (row.flashAttention.map { $0 ? " (fa on)" : " (fa off)" } ?? "")
