@@ -102,7 +102,7 @@ import Testing
 
 @Suite struct EntropyProfilerTests {
     /// Scores, masses and entropy against a plain Swift computation from the f16 keys.
-    @Test(arguments: [EI_ISA_PORTABLE, EI_ISA_AVX2])
+    @Test(arguments: [EI_ISA_PORTABLE, EI_ISA_AVX2, EI_ISA_AVX512])
     func profileMatchesSwiftReference(isa: ei_isa) throws {
         guard isa.rawValue <= ei_cpu_best_isa().rawValue else { return }
         ei_set_active_isa(isa)

@@ -59,8 +59,13 @@ import Testing
         #expect(KVCompressionSelection.snapKV(scores: released, budget: 5, window: 2, kernel: 5) == [2, 3, 4, 6, 7])
     }
 
-    /// Random keys, compacted and split lanes: the scorer against a double-precision softmax.
-    @Test func scorerMatchesAReferenceOnCompactedAndSplitStreams() throws {
+    /// Random keys, compacted and split lanes: the scorer against a double-precision softmax, at
+    /// every kernel level the CPU has.
+    @Test(arguments: [EI_ISA_PORTABLE, EI_ISA_AVX2, EI_ISA_AVX512])
+    func scorerMatchesAReferenceOnCompactedAndSplitStreams(isa: ei_isa) throws {
+        guard isa.rawValue <= ei_cpu_best_isa().rawValue else { return }
+        ei_set_active_isa(isa)
+        defer { ei_set_thread_isa_override(-1) }
         let geometry = AttentionGeometry(queryHeadCount: 4, kvHeadCount: 2, headDim: 32)
         let layout = KVLayout(layerCount: 1, kvHeadCount: 2, headDim: 32)
         let pool = try KVBlockPool(layout: layout, budgetBytes: 4 << 20)
@@ -105,6 +110,84 @@ import Testing
                 #expect(got.count == positions.count)
                 for (a, b) in zip(got, expected) { #expect(abs(Double(a) - b) < 1e-5 + 1e-4 * b) }
             }
+        }
+    }
+
+    /// `ei_kv_logits`: the AVX-512 kernel (four rows per key load) gives the AVX2 kernel's logits
+    /// bit for bit, and both match the portable one closely, on f16 and f32 streams with partly
+    /// filled blocks (a compacted stream) and row counts that are not multiples of four.
+    @Test(arguments: [KVDataType.f16, .f32])
+    func logitKernelsAgreeAcrossLevels(dataType: KVDataType) throws {
+        let headDim = 64
+        let layout = KVLayout(layerCount: 1, kvHeadCount: 1, headDim: headDim, dataType: dataType)
+        let kv = KVSequence(pool: try KVBlockPool(layout: layout, budgetBytes: 4 << 20))
+        var random = TestRandom(state: 23)
+        let tokens = 203
+        try kv.reserve(appending: tokens)
+        kv.append(layer: 0, count: tokens, keys: random.array(tokens * headDim, scale: 2), values: random.array(tokens * headDim),
+                  rowStride: headDim)
+        kv.advance(to: tokens)
+        let kept: [Int32] = (0..<tokens).filter { $0 % 7 != 3 && $0 % 11 != 5 }.map { Int32($0) }
+        #expect(kv.compact(layer: 0, kvHead: 0, keep: [kept]))
+        let entries = kv.entryCount(layer: 0, kvHead: 0)
+        func logits(_ isa: ei_isa, rows: Int) -> [Float] {
+            ei_set_active_isa(isa)
+            defer { ei_set_thread_isa_override(-1) }
+            var queryRandom = TestRandom(state: 5)
+            let queries = queryRandom.array(rows * headDim, scale: 2)
+            var out = [Float](repeating: .nan, count: rows * entries)
+            var scratch = [Float](repeating: 0, count: 16 * headDim)
+            kv.withBlockList(layer: 0, kvHead: 0) { list in
+                var list = list
+                ei_kv_logits(queries, headDim, Int32(rows), Int32(headDim), 0.125, &list, &out, entries, &scratch)
+            }
+            return out
+        }
+        for rows in [1, 4, 7, 13] {
+            let portable = logits(EI_ISA_PORTABLE, rows: rows)
+            #expect(!portable.contains { $0.isNaN })
+            guard ei_cpu_best_isa().rawValue >= EI_ISA_AVX2.rawValue else { continue }
+            let avx2 = logits(EI_ISA_AVX2, rows: rows)
+            for (a, b) in zip(avx2, portable) {
+                let tolerance: Float = 1e-4 * max(1, abs(b))
+                #expect(abs(a - b) < tolerance)
+            }
+            guard ei_cpu_best_isa().rawValue >= EI_ISA_AVX512.rawValue else { continue }
+            let avx512 = logits(EI_ISA_AVX512, rows: rows)
+            let same = avx512.map(\.bitPattern) == avx2.map(\.bitPattern)
+            #expect(same, "\(rows) rows")
+        }
+    }
+
+    /// `ei_softmax_accumulate`: the AVX-512 kernel leaves the AVX2 kernel's exponentials and sums
+    /// bit for bit, whatever the count's remainder by 8 and 16, and both match a double softmax.
+    @Test func softmaxAccumulateAgreesAcrossLevels() throws {
+        var random = TestRandom(state: 31)
+        for count in [1, 7, 8, 15, 16, 23, 24, 40, 203, 1_000, 4_099] {
+            let logits = random.array(count, scale: 3)
+            // Small starting sums, so a last-bit change of the normaliser shows in the result.
+            let start = random.array(count, scale: 1e-6)
+            func run(_ isa: ei_isa) -> (exponentials: [Float], accumulated: [Float]) {
+                ei_set_active_isa(isa)
+                defer { ei_set_thread_isa_override(-1) }
+                var exponentials = logits, accumulated = start
+                ei_softmax_accumulate(&exponentials, Int32(count), 0.5, &accumulated)
+                return (exponentials, accumulated)
+            }
+            let reference = logits.map { exp(Double($0) - Double(logits.max()!)) }
+            let total = reference.reduce(0, +)
+            for level in [EI_ISA_PORTABLE, EI_ISA_AVX2] where level.rawValue <= ei_cpu_best_isa().rawValue {
+                let accumulated = run(level).accumulated
+                for index in 0..<count {
+                    let expected = Double(start[index]) + 0.5 * reference[index] / total
+                    #expect(abs(Double(accumulated[index]) - expected) < 1e-6 * expected + 1e-9, "count \(count)")
+                }
+            }
+            guard ei_cpu_best_isa().rawValue >= EI_ISA_AVX512.rawValue else { continue }
+            let (avx2, avx512) = (run(EI_ISA_AVX2), run(EI_ISA_AVX512))
+            let sameExponentials = avx512.exponentials.map(\.bitPattern) == avx2.exponentials.map(\.bitPattern)
+            let sameSums = avx512.accumulated.map(\.bitPattern) == avx2.accumulated.map(\.bitPattern)
+            #expect(sameExponentials && sameSums, "count \(count)")
         }
     }
 
