@@ -224,6 +224,7 @@ public final class KVCompressor: @unchecked Sendable {
         var compacted = false
         var newBudgets = budgets ?? Array(repeating: Array(repeating: meanBudget, count: kvHeads), count: layerCount)
         var newEntropies = entropies ?? Array(repeating: Array(repeating: 0, count: kvHeads), count: layerCount)
+        let forwardDecay = policy.forwardDecay(meanBudget: meanBudget)
         for layer in 0..<layerCount {
             let scores = scorer.scores(layer: layer, kv: kv, window: window!, slots: slots)
             let aggregated = scores.map { Self.reduce($0, policy.groupReduction) }
@@ -232,8 +233,8 @@ public final class KVCompressor: @unchecked Sendable {
                 kernel: policy.poolingKernel, pooling: policy.pooling, allocation: policy.allocation,
                 minimumHeadFraction: policy.minimumHeadFraction, maximumHeadFactor: policy.maximumHeadFactor,
                 chunk: policy.chunkTokens, chunkShare: policy.chunkShare, chunkAlignment: policy.chunkAlignment,
-                forwardDecay: policy.forwardDecay,
-                positions: policy.forwardDecay > 0 ? (0..<kvHeads).map { kv.positions(layer: layer, kvHead: $0) } : nil)
+                forwardDecay: forwardDecay,
+                positions: forwardDecay > 0 ? (0..<kvHeads).map { kv.positions(layer: layer, kvHead: $0) } : nil)
             else {
                 newBudgets[layer] = Array(repeating: meanBudget, count: kvHeads)
                 newEntropies[layer] = aggregated.map(KVCompressionSelection.entropy)

@@ -129,13 +129,24 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// the raised score of the entry before it, gap positions earlier
     /// (`KVCompressionSelection.spreadForward`), so the entries that follow an attended span rank
     /// near it: a passage being copied, or a number being read, is attended one entry further on
-    /// at every generated token. 0: off.
+    /// at every generated token. 0: off. nil (the default): set by the round's mean budget per
+    /// head, `forwardDecay(meanBudget:)`.
+    public var forwardDecay: Double?
+    /// The default spread reaches about budget / `forwardPassages` entries past an attended one
+    /// (1 / (1 − decay)), so a head's budget holds about this many attended passages whatever its
+    /// size: decay 0.9375 / 0.96875 / 0.984375 at budgets 512 / 1,024 / 2,048.
     ///
-    /// 0.9 by measurement (Qwen2.5-Coder-0.5B, docs/BENCHMARKS.md): with entry-by-entry ranking,
-    /// 16K decode-kl KL 0.278 / 0.217 / 0.164 at budgets 512 / 1,024 / 2,048 against 0.305 /
-    /// 0.230 / 0.190 without it and `latent`'s 0.306 / 0.252 / 0.189; the second-turn needle is
-    /// kept from 1,024 up (the chunk mix needed 2,048).
-    public var forwardDecay: Double = 0.9
+    /// By measurement (Qwen2.5-Coder-0.5B, decode-kl over every window of the license text,
+    /// docs/BENCHMARKS.md): a fixed 0.9 (the default before) kept passages too short where the
+    /// continuation copies earlier text, and a fixed 0.97 or more spent a 512-entry budget on
+    /// passages that the non-copying windows did not need.
+    public static let forwardPassages = 32
+
+    /// The forward decay a round uses when it keeps `meanBudget` entries per head on average.
+    public func forwardDecay(meanBudget: Int) -> Double {
+        if let forwardDecay { return forwardDecay }
+        return max(0, 1 - Double(Self.forwardPassages) / Double(max(1, meanBudget)))
+    }
     /// `entropy`: bounds of a head's budget, as fractions/multiples of `budget`.
     public var minimumHeadFraction: Double = 0.25
     public var maximumHeadFactor: Double = 4
@@ -195,7 +206,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens))"
         }
     }
 }

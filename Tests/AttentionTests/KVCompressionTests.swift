@@ -391,6 +391,7 @@ import Testing
     @Test func entropyScoresWithTheObservationTokens() throws {
         var policy = Self.policy(.entropy, budget: 24)
         policy.observationTokens = 16
+        policy.forwardDecay = 0.9   // the default would turn the spread off at this budget
         #expect(policy.scoringTokens == 16 && policy.observedTokens == 17)
         let driver = try Driver(policy)
         #expect(driver.compressor.window?.capacity == 17)
@@ -411,7 +412,7 @@ import Testing
             let plan = try #require(KVCompressionSelection.entropyLayer(
                 scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: policy.poolingKernel,
                 pooling: policy.pooling, allocation: policy.allocation, minimumHeadFraction: policy.minimumHeadFraction,
-                maximumHeadFactor: policy.maximumHeadFactor, forwardDecay: policy.forwardDecay,
+                maximumHeadFactor: policy.maximumHeadFactor, forwardDecay: policy.forwardDecay(meanBudget: policy.budget),
                 positions: (0..<2).map { twin.kv.positions(layer: layer, kvHead: $0) }))
             return plan.keep.map { $0.map { Int32($0) } }   // entry i of the uncompacted twin is position i
         }

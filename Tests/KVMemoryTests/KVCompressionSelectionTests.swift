@@ -171,7 +171,11 @@ import Testing
         #expect(try kept(decay: 0) == [2, 5, 11])
         #expect(try kept(decay: 0.9) == [5, 6, 11])
         #expect(try KVCompressionPolicy.parse("entropy:512:forward_decay=0.9").forwardDecay == 0.9)
-        #expect(KVCompressionPolicy(kind: .entropy).forwardDecay == 0.9 && KVCompressionPolicy(kind: .entropy).chunkTokens == 1)
+        let byBudget = KVCompressionPolicy(kind: .entropy)
+        #expect(byBudget.forwardDecay == nil && byBudget.chunkTokens == 1)
+        #expect([512, 1024, 2048, 32, 8].map { byBudget.forwardDecay(meanBudget: $0) } == [0.9375, 0.96875, 0.984375, 0, 0])
+        #expect(try KVCompressionPolicy.parse("entropy:512:forward_decay=0.9").forwardDecay(meanBudget: 2048) == 0.9)
+        #expect(byBudget.description.contains("forward=auto"))
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:forward_decay=1") }
     }
 
