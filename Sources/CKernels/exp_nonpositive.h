@@ -1,5 +1,5 @@
-// exp(x) for x <= 0 on 8 AVX2 lanes (and the same on 16 AVX-512 lanes), shared by the attention kernels (attention.c) and the
-// KV-compression scores (kv_scores.c), so both round exactly alike.
+// exp(x) for x <= 0 on 8 AVX2 lanes (and the same on 16 AVX-512 lanes), shared by the attention
+// kernels (attention.c) and the KV-compression scores (kv_scores.c), so both round exactly alike.
 #ifndef ENTROPYINFER_EXP_NONPOSITIVE_H
 #define ENTROPYINFER_EXP_NONPOSITIVE_H
 #if defined(__x86_64__)
