@@ -132,20 +132,25 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// at every generated token. 0: off. nil (the default): set by the round's mean budget per
     /// head, `forwardDecay(meanBudget:)`.
     public var forwardDecay: Double?
-    /// The default spread reaches about budget / `forwardPassages` entries past an attended one
-    /// (1 / (1 − decay)), so a head's budget holds about this many attended passages whatever its
-    /// size: decay 0.9375 / 0.96875 / 0.984375 at budgets 512 / 1,024 / 2,048.
+    /// From a mean budget of `longSpreadBudget` entries per head up, the default spread reaches
+    /// about budget / `forwardPassages` entries past an attended one (1 / (1 − decay)), so a
+    /// head's budget holds about this many attended passages whatever its size: decay 0.96875 /
+    /// 0.984375 at budgets 1,024 / 2,048. Below it, `shortForwardDecay`.
     ///
-    /// By measurement (Qwen2.5-Coder-0.5B, decode-kl over every window of the license text,
-    /// docs/BENCHMARKS.md): a fixed 0.9 (the default before) kept passages too short where the
-    /// continuation copies earlier text, and a fixed 0.97 or more spent a 512-entry budget on
-    /// passages that the non-copying windows did not need.
+    /// By measurement (Qwen2.5-Coder-0.5B and SmolLM2, decode-kl over every window of the license
+    /// text, needle tasks on ten 16K prompts; docs/BENCHMARKS.md): a fixed 0.9 kept passages too
+    /// short where the continuation copies earlier text (16K mean KL 0.480 / 0.377 at 1,024 /
+    /// 2,048 against 0.367 / 0.179 with the rule), while at 512 the rule's 0.9375 lowered KL
+    /// only in copying windows, raised it at 32K and lost a multi-query number.
     public static let forwardPassages = 32
+    public static let longSpreadBudget = 1024
+    public static let shortForwardDecay = 0.9
 
     /// The forward decay a round uses when it keeps `meanBudget` entries per head on average.
     public func forwardDecay(meanBudget: Int) -> Double {
         if let forwardDecay { return forwardDecay }
-        return max(0, 1 - Double(Self.forwardPassages) / Double(max(1, meanBudget)))
+        guard meanBudget >= Self.longSpreadBudget else { return Self.shortForwardDecay }
+        return 1 - Double(Self.forwardPassages) / Double(meanBudget)
     }
     /// `entropy`: bounds of a head's budget, as fractions/multiples of `budget`.
     public var minimumHeadFraction: Double = 0.25

@@ -391,7 +391,6 @@ import Testing
     @Test func entropyScoresWithTheObservationTokens() throws {
         var policy = Self.policy(.entropy, budget: 24)
         policy.observationTokens = 16
-        policy.forwardDecay = 0.9   // the default would turn the spread off at this budget
         #expect(policy.scoringTokens == 16 && policy.observedTokens == 17)
         let driver = try Driver(policy)
         #expect(driver.compressor.window?.capacity == 17)

@@ -173,7 +173,7 @@ import Testing
         #expect(try KVCompressionPolicy.parse("entropy:512:forward_decay=0.9").forwardDecay == 0.9)
         let byBudget = KVCompressionPolicy(kind: .entropy)
         #expect(byBudget.forwardDecay == nil && byBudget.chunkTokens == 1)
-        #expect([512, 1024, 2048, 32, 8].map { byBudget.forwardDecay(meanBudget: $0) } == [0.9375, 0.96875, 0.984375, 0, 0])
+        #expect([8, 512, 1023, 1024, 2048, 4096].map { byBudget.forwardDecay(meanBudget: $0) } == [0.9, 0.9, 0.9, 0.96875, 0.984375, 0.9921875])
         #expect(try KVCompressionPolicy.parse("entropy:512:forward_decay=0.9").forwardDecay(meanBudget: 2048) == 0.9)
         #expect(byBudget.description.contains("forward=auto"))
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:forward_decay=1") }
