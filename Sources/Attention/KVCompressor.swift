@@ -39,11 +39,11 @@ public struct KVCompressionStatistics: Sendable, Equatable {
 ///   code's window mask shifted by one; no later eviction;
 /// - `entropy`: when position S+N−1 is in the cache, scored by the last `scoringTokens` queries
 ///   (N generated, the rest the prompt's end), to `budget`; after it, again whenever a stream
-///   outgrows its budget by `slackTokens`. With `prefillBudgetFactor` > 0, also a first pass at the end of prefill to
-///   `prefillBudgetFactor × budget` when the prompt exceeds it (window = the prompt's last W
-///   queries), so long prompts decode over a bounded cache from the first token and short answers
-///   are compressed too; off by default because the prompt-only pass loses needles the
-///   output-aware round keeps.
+///   outgrows its budget by `slackTokens`. With `prefillBudgetFactor` > 0, also a first pass at
+///   the end of prefill to `prefillBudgetFactor × budget` when the prompt exceeds it (scored by
+///   the prompt's last `scoringTokens` queries), so long prompts decode over a bounded cache from
+///   the first token and short answers are compressed too; off by default because the
+///   prompt-only pass loses needles the output-aware round keeps.
 public final class KVCompressor: @unchecked Sendable {
     public let policy: KVCompressionPolicy
     /// Observation queries of the session (nil for policies that score nothing); capacity W+1
