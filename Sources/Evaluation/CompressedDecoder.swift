@@ -33,6 +33,10 @@ public final class CompressedDecoder {
         public var uncompressedBytes = 0
         /// Positions processed (prompt, forced and generated tokens fed back).
         public var positions = 0
+        /// Per layer and KV head: how many of the watched positions the stream still held at the
+        /// end (the most any query-head lane held, for GQA-expanding policies). Empty when no
+        /// positions were watched.
+        public var watchedHeld: [[Int]] = []
     }
 
     /// A prompt whose shared prefix has been computed, ready for any number of `run`s.
@@ -82,9 +86,10 @@ public final class CompressedDecoder {
     /// Runs the prefilled prompt under every policy: the prompt's tail, then `forced` tokens one
     /// step at a time, then up to `maxNewTokens` greedy tokens per policy (a policy stops at a
     /// token in `stop`). `compareTo`: index into `policies` whose logits score the others at
-    /// every forced step (target = the forced token).
+    /// every forced step (target = the forced token). `watched`: prompt positions (a needle's
+    /// tokens) whose survival each run reports per stream (`Run.watchedHeld`).
     public func run(_ prefilled: Prefilled, policies: [KVCompressionPolicy], forced: [Int32] = [], maxNewTokens: Int,
-                    stop: Set<Int32> = [], compareTo reference: Int? = nil) throws -> [Run] {
+                    stop: Set<Int32> = [], compareTo reference: Int? = nil, watched: [Range<Int>] = []) throws -> [Run] {
         let prompt = prefilled.prompt
         precondition(!policies.isEmpty && prompt.count + forced.count + maxNewTokens <= prefilled.capacity,
                      "runs stay within the prefilled capacity")
@@ -156,8 +161,21 @@ public final class CompressedDecoder {
             runs[index].heldBytes = caches[index].heldBytes
             runs[index].uncompressedBytes = caches[index].uncompressedBytes
             runs[index].positions = caches[index].positionCount
+            if !watched.isEmpty { runs[index].watchedHeld = Self.held(watched, in: caches[index], layers: model.config.layerCount) }
         }
         return runs
+    }
+
+    /// Per layer and KV head: the positions of `spans` the stream holds (the most any lane holds).
+    static func held(_ spans: [Range<Int>], in cache: KVSequence, layers: Int) -> [[Int]] {
+        (0..<layers).map { layer in
+            (0..<cache.layout.kvHeadCount).map { kvHead in
+                (0..<cache.memberCount(layer: layer, kvHead: kvHead)).map { member in
+                    cache.positions(layer: layer, kvHead: kvHead, member: member)
+                        .reduce(0) { count, position in spans.contains { $0.contains(Int(position)) } ? count + 1 : count }
+                }.max() ?? 0
+            }
+        }
     }
 
     /// Blocks for the shared prefix plus every policy's worst case: the whole sequence

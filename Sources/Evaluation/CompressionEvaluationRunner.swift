@@ -32,6 +32,21 @@ public struct CompressionOutcome: Sendable {
     public var answerStartStep = 0
     public var heldBytes = 0
     public var uncompressedBytes = 0
+    /// Needle tasks: the prompt tokens of the expected strings (`CompressionSample.expectedSpans`),
+    /// and per layer and KV head how many of them the cache still held after the answer.
+    public var needleTokens = 0
+    public var needleTokensHeld: [[Int]] = []
+
+    /// Streams (layer, KV head) that held every needle token, and those that held some; and the
+    /// layers of the first kind, as "a–b" or "a" (nil when none).
+    public var needleStreams: (whole: Int, partial: Int, layers: String?) {
+        guard needleTokens > 0 else { return (0, 0, nil) }
+        let flat = needleTokensHeld.enumerated().flatMap { layer, heads in heads.map { (layer, $0) } }
+        let whole = flat.filter { $0.1 == needleTokens }.map(\.0)
+        let partial = flat.filter { $0.1 > 0 && $0.1 < needleTokens }.count
+        guard let first = whole.min(), let last = whole.max() else { return (0, partial, nil) }
+        return (whole.count, partial, first == last ? "\(first)" : "\(first)–\(last)")
+    }
 
     /// Whether the cache had been compressed before the last answer token was produced.
     public var compressedDuringAnswer: Bool { firstCompressionStep != nil }
@@ -79,9 +94,10 @@ public struct CompressionEvaluationRunner {
                                               stop: stop)[0].generated
                 (forced, answerStart) = try generator.secondTurnTokens(sample, summary: tokenizer.decode(summary, skipSpecial: true))
             }
+            let spans = sample.expectedSpans(tokenizer)
             let runs = try decoder.run(prefilled, policies: policies, forced: forced,
                                        maxNewTokens: min(task.answerTokens, context - sample.tokens.count - forced.count),
-                                       stop: stop)
+                                       stop: stop, watched: spans)
             for run in runs {
                 let answer = tokenizer.decode(run.generated, skipSpecial: true)
                 var outcome = Self.outcome(run, task: task, context: context, promptTokens: sample.tokens.count)
@@ -92,12 +108,17 @@ public struct CompressionEvaluationRunner {
                 outcome.answer = answer
                 outcome.score = sample.score(answer: answer)
                 outcome.answerStartStep = answerStart
+                outcome.needleTokens = spans.reduce(0) { $0 + $1.count }
+                outcome.needleTokensHeld = run.watchedHeld
                 outcomes.append(outcome)
-                log(String(format: "%@ %@/%@ context %d depth %.0f%% #%d: score %.2f, %d compressions (first at +%@), KV %.1f%% (expected %@, answered %@)",
+                let streams = outcome.needleStreams
+                let needle = outcome.needleTokens == 0 ? "not found in the prompt"
+                    : "whole in \(streams.whole) (layers \(streams.layers ?? "none")), partly in \(streams.partial) of \(run.watchedHeld.joined().count) streams"
+                log(String(format: "%@ %@/%@ context %d depth %.0f%% #%d: score %.2f, %d compressions (first at +%@), KV %.1f%%, needle tokens %@ (expected %@, answered %@)",
                            run.policy.label, task.rawValue, sample.haystack.rawValue, context, sample.depth * 100,
                            sample.sampleIndex, outcome.score!, outcome.compressions,
                            outcome.firstCompressionStep.map(String.init) ?? "-",
-                           100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes)),
+                           100 * Double(outcome.heldBytes) / Double(max(1, outcome.uncompressedBytes)), needle,
                            sample.expected.joined(separator: ","), answer.debugDescription))
             }
             log(String(format: "  (%d prompt tokens, %.1f s for every policy)", sample.tokens.count,

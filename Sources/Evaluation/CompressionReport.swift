@@ -141,6 +141,8 @@ public struct CompressionReport: Sendable {
                 "first_compression_step": outcome.firstCompressionStep.map { .int($0) } ?? .null,
                 "answer_start_step": .int(outcome.answerStartStep),
                 "kv_held_bytes": .int(outcome.heldBytes), "kv_uncompressed_bytes": .int(outcome.uncompressedBytes),
+                "needle_tokens": .int(outcome.needleTokens),
+                "needle_tokens_held": .array(outcome.needleTokensHeld.map { .array($0.map { .int($0) }) }),
             ])
         }
         return .object(["model": .string(modelPath), "rows": .array(rowValues), "answers": .array(answers),

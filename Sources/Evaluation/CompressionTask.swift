@@ -1,3 +1,5 @@
+import Tokenization
+
 /// What `entropyinfer eval --kv-compression` measures: tasks whose answers run past the
 /// output-aware compression step (the first `decode_gap` generated tokens), so the answer is
 /// read, at least in part, from the compressed cache.
@@ -58,6 +60,34 @@ public struct CompressionSample: Sendable {
     /// second-turn: the question of the second turn and its answer prefix.
     public var question: String?
     public var questionAnswerPrefix: String?
+
+    /// Where the expected strings sit in the prompt: every run of tokens that encodes one of
+    /// them, as it does alone or after a space (a number inside a sentence, a variable name after
+    /// `VAR `). What the evaluation watches to tell which streams still held a needle.
+    public func expectedSpans(_ tokenizer: any Tokenizer) -> [Range<Int>] {
+        let encodings = expected.map { text in
+            [text, " " + text].map { tokenizer.encode($0, addSpecial: false, parseSpecial: false) }.filter { !$0.isEmpty }
+        }
+        return Self.spans(of: encodings, in: tokens)
+    }
+
+    /// Every run of `tokens` equal to one of each string's encodings (its first matching
+    /// encoding at a start), ascending, not overlapping within a string.
+    public static func spans(of encodings: [[[Int32]]], in tokens: [Int32]) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        for alternatives in encodings {
+            var start = 0
+            while start < tokens.count {
+                if let match = alternatives.first(where: { start + $0.count <= tokens.count && tokens[start..<start + $0.count].elementsEqual($0) }) {
+                    spans.append(start..<start + match.count)
+                    start += match.count
+                } else {
+                    start += 1
+                }
+            }
+        }
+        return spans.sorted { $0.lowerBound < $1.lowerBound }
+    }
 
     /// The answer's score: second-turn, the first number must be the needle's (as niah-single);
     /// the listing tasks, the fraction of `expected` the answer contains (RULER's

@@ -107,6 +107,16 @@ import Tokenization
                 let score = try #require(row.meanScore)
                 #expect((0...1).contains(score))
             }
+            if row.task == .multiValue {
+                // The four numbers are found in the prompt; the uncompressed cache holds them in
+                // every stream, a compressed one at most all of them.
+                let outcome = row.outcomes[0]
+                #expect(outcome.needleTokens >= 4)
+                #expect(outcome.needleTokensHeld.count == 30 && outcome.needleTokensHeld.allSatisfy { $0.count == 3 })
+                let held = outcome.needleTokensHeld.joined()
+                #expect(row.policy.isNone ? held.allSatisfy { $0 == outcome.needleTokens } : held.allSatisfy { $0 <= outcome.needleTokens })
+                if row.policy.isNone { #expect(outcome.needleStreams == (90, 0, "0–29")) }
+            }
             if row.task == .secondTurn && !row.policy.isNone {
                 // snapkv compresses at the end of prefill, before the summary; entropy 16 tokens in.
                 #expect(row.outcomes[0].firstCompressionStep == (row.policy.kind == .snapkv ? 0 : 16))

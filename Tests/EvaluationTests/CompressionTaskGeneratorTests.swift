@@ -69,4 +69,13 @@ import Testing
             #expect(a.expected != c.expected)
         }
     }
+    /// Each expected string's runs in the prompt, under any of its encodings (first that matches
+    /// at a start wins), never overlapping within a string.
+    @Test func expectedSpansFindEveryEncodingOfEveryString() {
+        let tokens: [Int32] = [1, 5, 6, 2, 9, 7, 5, 6, 7]
+        #expect(CompressionSample.spans(of: [[[5, 6]], [[7], [9, 7]]], in: tokens) == [1..<3, 4..<6, 6..<8, 8..<9])
+        #expect(CompressionSample.spans(of: [[[4]]], in: tokens) == [])
+        #expect(CompressionSample.spans(of: [[[7, 1]]], in: tokens) == [], "a match may not run past the end")
+    }
 }
+

@@ -18,7 +18,11 @@ struct Eval: ParsableCommand {
         license text once per policy and compares next-token distributions with dense; ppl-end scores \
         the same positions each as the end of its own prompt (re-running the position's segment on a \
         fork of the cache), the causal score of a sparse policy, whose segments choose blocks with \
-        queries of their later tokens. Progress goes to standard error, the table to standard output.
+        queries of their later tokens. Progress goes to standard error, the table to standard output. \
+        With --kv-compression, each needle answer's progress line also says in how many (layer, KV head) \
+        streams the prompt tokens of the expected strings survived, whole or in part (per-stream counts \
+        in --json's needle_tokens_held), to tell a needle the policy dropped from one it kept but the \
+        model did not read.
 
         The defaults run 52 prefills of 8,192 tokens (4 policies × (2 tasks × 2 haystacks × 3 depths \
         × 1 sample + 1 ppl window)): at most about 1.8 hours for Qwen2.5-Coder-0.5B on 2 vCPUs (each \
