@@ -32,7 +32,7 @@ public struct CompressionOutcome: Sendable {
     public var answerStartStep = 0
     public var heldBytes = 0
     public var uncompressedBytes = 0
-    /// Needle tasks: the prompt tokens of the expected strings (`CompressionSample.expectedSpans`),
+    /// Needle tasks: the prompt positions of the expected strings (`CompressionSample.expectedSpans`),
     /// and per layer and KV head how many of them the cache still held after the answer.
     public var needleTokens = 0
     public var needleTokensHeld: [[Int]] = []
@@ -108,7 +108,7 @@ public struct CompressionEvaluationRunner {
                 outcome.answer = answer
                 outcome.score = sample.score(answer: answer)
                 outcome.answerStartStep = answerStart
-                outcome.needleTokens = spans.reduce(0) { $0 + $1.count }
+                outcome.needleTokens = Set(spans.joined()).count  // strings' spans may overlap
                 outcome.needleTokensHeld = run.watchedHeld
                 outcomes.append(outcome)
                 let streams = outcome.needleStreams
