@@ -91,6 +91,7 @@ public final class CompressedDecoder {
     public func run(_ prefilled: Prefilled, policies: [KVCompressionPolicy], forced: [Int32] = [], maxNewTokens: Int,
                     stop: Set<Int32> = [], compareTo reference: Int? = nil, watched: [Range<Int>] = []) throws -> [Run] {
         let prompt = prefilled.prompt
+        let watchedPositions = Set(watched.joined().map { Int32($0) })
         precondition(!policies.isEmpty && prompt.count + forced.count + maxNewTokens <= prefilled.capacity,
                      "runs stay within the prefilled capacity")
         precondition(policies.allSatisfy { $0.observedTokens <= prefilled.window },
@@ -161,18 +162,19 @@ public final class CompressedDecoder {
             runs[index].heldBytes = caches[index].heldBytes
             runs[index].uncompressedBytes = caches[index].uncompressedBytes
             runs[index].positions = caches[index].positionCount
-            if !watched.isEmpty { runs[index].watchedHeld = Self.held(watched, in: caches[index], layers: model.config.layerCount) }
+            if !watchedPositions.isEmpty {
+                runs[index].watchedHeld = Self.held(watchedPositions, in: caches[index], layers: model.config.layerCount)
+            }
         }
         return runs
     }
 
-    /// Per layer and KV head: the positions of `spans` the stream holds (the most any lane holds).
-    static func held(_ spans: [Range<Int>], in cache: KVSequence, layers: Int) -> [[Int]] {
+    /// Per layer and KV head: how many of `watched` the stream holds (the most any lane holds).
+    static func held(_ watched: Set<Int32>, in cache: KVSequence, layers: Int) -> [[Int]] {
         (0..<layers).map { layer in
             (0..<cache.layout.kvHeadCount).map { kvHead in
                 (0..<cache.memberCount(layer: layer, kvHead: kvHead)).map { member in
-                    cache.positions(layer: layer, kvHead: kvHead, member: member)
-                        .reduce(0) { count, position in spans.contains { $0.contains(Int(position)) } ? count + 1 : count }
+                    cache.positions(layer: layer, kvHead: kvHead, member: member).filter(watched.contains).count
                 }.max() ?? 0
             }
         }

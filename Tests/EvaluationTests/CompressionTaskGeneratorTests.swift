@@ -69,6 +69,7 @@ import Testing
             #expect(a.expected != c.expected)
         }
     }
+
     /// Each expected string's runs in the prompt, under any of its encodings (first that matches
     /// at a start wins), never overlapping within a string.
     @Test func expectedSpansFindEveryEncodingOfEveryString() {
@@ -78,4 +79,3 @@ import Testing
         #expect(CompressionSample.spans(of: [[[7, 1]]], in: tokens) == [], "a match may not run past the end")
     }
 }
-
