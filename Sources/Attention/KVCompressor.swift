@@ -52,6 +52,9 @@ public final class KVCompressor: @unchecked Sendable {
     private let scorer: ObservationScorer
     private let layerCount: Int
     private var geometry: AttentionGeometry { scorer.geometry }
+    /// Per thread of the scorer's pool: the keys `KeyNovelty` gathers, (entries × headDim) f32.
+    private final class NoveltyScratch { var keys: [Float] = [] }
+    private let noveltyScratch: [NoveltyScratch]
 
     private var prefillDone = false
     private var outputAwareDone = false
@@ -73,6 +76,7 @@ public final class KVCompressor: @unchecked Sendable {
         self.policy = policy
         self.scorer = scorer
         self.layerCount = layerCount
+        noveltyScratch = (0..<scorer.threads.threadCount).map { _ in NoveltyScratch() }
         window = policy.needsObservations
             ? ObservationWindow(capacity: policy.observedTokens, layerCount: layerCount,
                                 queryWidth: scorer.geometry.queryHeadCount * scorer.geometry.headDim)
@@ -217,7 +221,9 @@ public final class KVCompressor: @unchecked Sendable {
     }
 
     /// The entropy policy's round: per layer, group-aggregated scores per KV head, budgets shared
-    /// out between the heads (`meanBudget × kvHeads` in all), sinks and recent window kept.
+    /// out between the heads (`meanBudget × kvHeads` in all), sinks and recent window kept, and
+    /// with a novelty share a part of each head's budget spent on its most novel keys
+    /// (`KeyNovelty`).
     private func compressEntropy(kv: KVSequence, meanBudget: Int, slots: [(slot: Int, position: Int)]) -> Bool {
         guard !slots.isEmpty else { return false }
         let kvHeads = geometry.kvHeadCount
@@ -225,6 +231,7 @@ public final class KVCompressor: @unchecked Sendable {
         var newBudgets = budgets ?? Array(repeating: Array(repeating: meanBudget, count: kvHeads), count: layerCount)
         var newEntropies = entropies ?? Array(repeating: Array(repeating: 0, count: kvHeads), count: layerCount)
         let forwardDecay = policy.forwardDecay(meanBudget: meanBudget)
+        let noveltyShare = policy.noveltyShare(meanBudget: meanBudget)
         for layer in 0..<layerCount {
             let scores = scorer.scores(layer: layer, kv: kv, window: window!, slots: slots)
             let aggregated = scores.map { Self.reduce($0, policy.groupReduction) }
@@ -234,7 +241,8 @@ public final class KVCompressor: @unchecked Sendable {
                 minimumHeadFraction: policy.minimumHeadFraction, maximumHeadFactor: policy.maximumHeadFactor,
                 chunk: policy.chunkTokens, chunkShare: policy.chunkShare, chunkAlignment: policy.chunkAlignment,
                 forwardDecay: forwardDecay,
-                positions: forwardDecay > 0 ? (0..<kvHeads).map { kv.positions(layer: layer, kvHead: $0) } : nil)
+                positions: forwardDecay > 0 ? (0..<kvHeads).map { kv.positions(layer: layer, kvHead: $0) } : nil,
+                novelty: noveltyShare > 0 ? keyNovelty(layer: layer, kv: kv) : nil, noveltyShare: noveltyShare)
             else {
                 newBudgets[layer] = Array(repeating: meanBudget, count: kvHeads)
                 newEntropies[layer] = aggregated.map(KVCompressionSelection.entropy)
@@ -249,6 +257,19 @@ public final class KVCompressor: @unchecked Sendable {
         budgets = newBudgets
         entropies = newEntropies
         return compacted
+    }
+
+    /// `KeyNovelty` of every KV head's entries in `layer`, the heads in parallel.
+    private func keyNovelty(layer: Int, kv: KVSequence) -> [[Float]] {
+        var result = [[Float]](repeating: [], count: geometry.kvHeadCount)
+        let headDim = geometry.headDim
+        result.withUnsafeMutableBufferPointer { heads in
+            scorer.threads.run(tasks: heads.count) { kvHead, thread in
+                heads[kvHead] = KeyNovelty.scores(layer: layer, kvHead: kvHead, kv: kv, headDim: headDim,
+                                                  scratch: &self.noveltyScratch[thread].keys)
+            }
+        }
+        return result
     }
 
     /// Scores of a query group combined per entry.

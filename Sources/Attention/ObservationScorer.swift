@@ -9,7 +9,7 @@ import KVMemory
 /// exists at a time, in per-thread scratch that only grows.
 public final class ObservationScorer: @unchecked Sendable {
     public let geometry: AttentionGeometry
-    private let threads: ThreadPool
+    let threads: ThreadPool
     private var scratch: [Scratch]
 
     final class Scratch {

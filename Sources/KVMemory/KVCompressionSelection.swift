@@ -115,14 +115,19 @@ public enum KVCompressionSelection {
     /// - `entropy`: budgets proportional to exp(entropy), the head's effective support;
     /// - `uniform`: the head with the smallest budget.
     /// Ties go to the lower head index. With `chunk` > 1 the candidates are ranked chunk by chunk
-    /// (`rankedCandidates`), so heads keep whole chunks. Returns nil when every entry fits
-    /// (nothing to do).
+    /// (`rankedCandidates`), so heads keep whole chunks. With `novelty` (per head, per entry: a
+    /// query-agnostic score such as `KeyNovelty`'s) and `noveltyShare` > 0, budgets are shared out
+    /// as above, then each head fills about `noveltyShare` of its kept candidates from the
+    /// novelty ranking (max-pooled over `kernel` entries, so a novel entry's neighbours rank
+    /// with it) and the rest from the attention ranking (`interleave`). Returns nil when every
+    /// entry fits (nothing to do).
     public static func entropyLayer(scores: [[Float]], total: Int, sinks: Int, recent: Int, kernel: Int,
                                     pooling: KVCompressionPolicy.Pooling, allocation: KVCompressionPolicy.Allocation,
                                     minimumHeadFraction: Double, maximumHeadFactor: Double, chunk: Int = 1,
                                     chunkShare: Double = 1,
                                     chunkAlignment: KVCompressionPolicy.ChunkAlignment = .aligned,
-                                    forwardDecay: Double = 0, positions: [[Int32]]? = nil) -> LayerPlan? {
+                                    forwardDecay: Double = 0, positions: [[Int32]]? = nil,
+                                    novelty: [[Float]]? = nil, noveltyShare: Double = 0) -> LayerPlan? {
         let heads = scores.count
         guard heads > 0, scores.reduce(0, { $0 + $1.count }) > total else { return nil }
         let mean = Double(total) / Double(heads)
@@ -195,8 +200,13 @@ public enum KVCompressionSelection {
         for h in 0..<heads {
             let head = state[h]
             let taken = max(0, budgets[h] - head.fixed)
+            var order = head.order
+            if let novelty, noveltyShare > 0 {
+                let candidateNovelty = maxPool(Array(novelty[h][head.fixedLow..<head.fixedHigh]), kernel: kernel)
+                order = interleave(order, TopK.ranked(candidateNovelty, candidateNovelty.indices), share: noveltyShare)
+            }
             var kept = (0..<head.fixedLow).map { Int32($0) }
-            kept += head.order.prefix(taken).map { $0 + Int32(head.fixedLow) }.sorted()
+            kept += order.prefix(taken).map { $0 + Int32(head.fixedLow) }.sorted()
             kept += (head.fixedHigh..<head.n).map { Int32($0) }
             keep.append(kept)
         }
@@ -225,20 +235,27 @@ public enum KVCompressionSelection {
         guard chunk > 1, chunkShare > 0 else { return byEntry() }
         let byChunk = chunkRanking(pooled: pooled, raw: raw, chunk: chunk, startStride: alignment == .aligned ? chunk : 1)
         guard chunkShare < 1 else { return byChunk }
-        let entryOrder = byEntry()
-        var taken = [Bool](repeating: false, count: pooled.count)
+        return interleave(byEntry(), byChunk, share: chunkShare)
+    }
+
+    /// Two rankings of the same indices 0..<n merged into one: every prefix of the result takes
+    /// about `share` of its entries from `second` and the rest from `first`, each skipping what
+    /// the other already took. A permutation of the indices.
+    public static func interleave(_ first: [Int32], _ second: [Int32], share: Double) -> [Int32] {
+        let count = first.count
+        var taken = [Bool](repeating: false, count: count)
         var result: [Int32] = []
-        result.reserveCapacity(pooled.count)
-        var (nextChunkEntry, nextEntry, fromChunks) = (0, 0, 0)
-        while result.count < pooled.count {
+        result.reserveCapacity(count)
+        var (nextSecond, nextFirst, fromSecond) = (0, 0, 0)
+        while result.count < count {
             let next: Int32
-            if Double(fromChunks) < chunkShare * Double(result.count + 1) {
-                while taken[Int(byChunk[nextChunkEntry])] { nextChunkEntry += 1 }
-                next = byChunk[nextChunkEntry]
-                fromChunks += 1
+            if Double(fromSecond) < share * Double(result.count + 1) {
+                while taken[Int(second[nextSecond])] { nextSecond += 1 }
+                next = second[nextSecond]
+                fromSecond += 1
             } else {
-                while taken[Int(entryOrder[nextEntry])] { nextEntry += 1 }
-                next = entryOrder[nextEntry]
+                while taken[Int(first[nextFirst])] { nextFirst += 1 }
+                next = first[nextFirst]
             }
             result.append(next)
             taken[Int(next)] = true

@@ -159,6 +159,45 @@ import Testing
         }
     }
 
+    /// `KeyNovelty.scores` reads a compacted stream's keys in place (f16 and f32 blocks, two KV
+    /// heads, several blocks) and agrees with the plain reference on the same keys; the reference
+    /// itself on a hand fixture: keys (1, 0), (1, 0), (0, 1) have mean (2/3, 1/3), so cosines
+    /// 2/√5 and 1/√5.
+    @Test(arguments: [KVDataType.f16, .f32])
+    func keyNoveltyReadsTheStreamsKeys(dataType: KVDataType) throws {
+        let hand: [Float] = [1, 0, 1, 0, 0, 1]
+        let handNovelty = hand.withUnsafeBufferPointer { KeyNovelty.novelty(keys: $0, headDim: 2) }
+        let handExpected = [1 - 2 / 5.0.squareRoot(), 1 - 2 / 5.0.squareRoot(), 1 - 1 / 5.0.squareRoot()]
+        for (got, want) in zip(handNovelty, handExpected) { #expect(abs(Double(got) - want) < 1e-6) }
+
+        let headDim = 64, kvHeads = 2, tokens = 203
+        let layout = KVLayout(layerCount: 1, kvHeadCount: kvHeads, headDim: headDim, dataType: dataType)
+        let kv = KVSequence(pool: try KVBlockPool(layout: layout, budgetBytes: 8 << 20))
+        var random = TestRandom(state: 41)
+        // keys: (tokens, kvHeads, headDim); a shared direction so the mean is far from zero.
+        let keys = (0..<(tokens * kvHeads * headDim)).map { index in random.next() + (index % headDim == 3 ? 2 : 0) }
+        try kv.reserve(appending: tokens)
+        kv.append(layer: 0, count: tokens, keys: keys, values: random.array(tokens * kvHeads * headDim), rowStride: kvHeads * headDim)
+        kv.advance(to: tokens)
+        let kept: [Int32] = (0..<tokens).filter { $0 % 5 != 2 }.map { Int32($0) }
+        #expect(kv.compact(layer: 0, kvHead: 1, keep: [kept]))
+        var scratch: [Float] = []
+        for kvHead in 0..<kvHeads {
+            let positions = kv.positions(layer: 0, kvHead: kvHead)
+            var stored: [Float] = []
+            for position in positions {
+                for d in 0..<headDim {
+                    let key = keys[(Int(position) * kvHeads + kvHead) * headDim + d]
+                    stored.append(dataType == .f16 ? ei_f16_to_f32(ei_f32_to_f16(key)) : key)
+                }
+            }
+            let expected = stored.withUnsafeBufferPointer { KeyNovelty.novelty(keys: $0, headDim: headDim) }
+            let got = KeyNovelty.scores(layer: 0, kvHead: kvHead, kv: kv, headDim: headDim, scratch: &scratch)
+            #expect(got.count == positions.count && got == expected, "KV head \(kvHead)")
+        }
+        #expect(scratch.count >= tokens * headDim)
+    }
+
     /// `ei_softmax_accumulate`: the AVX-512 kernel leaves the AVX2 kernel's exponentials and sums
     /// bit for bit, whatever the count's remainder by 8 and 16, and both match a double softmax.
     @Test func softmaxAccumulateAgreesAcrossLevels() throws {

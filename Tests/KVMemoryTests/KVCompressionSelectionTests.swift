@@ -179,6 +179,48 @@ import Testing
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:forward_decay=1") }
     }
 
+    /// Two rankings merged, by hand at a quarter: the second ranking's first entry, then three of
+    /// the first's, then the second's next not yet taken, …
+    @Test func interleaveTakesTheShareFromTheSecondRanking() {
+        let first: [Int32] = [0, 1, 2, 3, 4, 5, 6, 7]
+        let second: [Int32] = [7, 6, 5, 4, 3, 2, 1, 0]
+        #expect(KVCompressionSelection.interleave(first, second, share: 0.25) == [7, 0, 1, 2, 6, 3, 4, 5])
+        #expect(KVCompressionSelection.interleave(first, second, share: 0) == first)
+        #expect(KVCompressionSelection.interleave(first, second, share: 1) == second)
+    }
+
+    /// The novelty reserve, by hand. Head 0 attends its first entries most, head 1 evenly; head 0's
+    /// entries 10 and 11 have the most novel keys. Budgets are shared out by attention alone
+    /// (unchanged by the reserve); then a share of each head's picks comes from the novelty
+    /// ranking: at a quarter of 4, head 0 keeps novel entry 10 instead of attended entry 3. With
+    /// kernel 3 the novelty is max-pooled (entries 9, 10, 11 all score 0.9) and the attention
+    /// avg-pooled (order 1, 2, 0, 3, …), so at a half head 0 keeps 1, 2 and 9, 10.
+    @Test func noveltyReserveKeepsNovelKeysNoQueryAttended() throws {
+        let attention: [[Float]] = [[8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0], [Float](repeating: 1, count: 12)]
+        let novelty: [[Float]] = [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.9, 0.5], [Float](repeating: 0, count: 12)]
+        func plan(kernel: Int = 1, allocation: KVCompressionPolicy.Allocation = .uniform, share: Double,
+                  novelty: [[Float]]? = novelty) throws -> KVCompressionSelection.LayerPlan {
+            try #require(KVCompressionSelection.entropyLayer(
+                scores: attention, total: 8, sinks: 0, recent: 0, kernel: kernel, pooling: .avg, allocation: allocation,
+                minimumHeadFraction: 0.25, maximumHeadFactor: 4, novelty: novelty, noveltyShare: share))
+        }
+        #expect(try plan(share: 0).keep == [[0, 1, 2, 3], [0, 1, 2, 3]])
+        #expect(try plan(share: 0.25, novelty: nil).keep == [[0, 1, 2, 3], [0, 1, 2, 3]])
+        #expect(try plan(share: 0.25).keep == [[0, 1, 2, 10], [0, 1, 2, 3]])
+        #expect(try plan(share: 0.5).keep == [[0, 1, 10, 11], [0, 1, 2, 3]])
+        #expect(try plan(kernel: 3, share: 0.5).keep[0] == [1, 2, 9, 10])
+        let byAttention = try plan(allocation: .adakv, share: 0)
+        #expect(try plan(allocation: .adakv, share: 0.5).budgets == byAttention.budgets)
+
+        let byBudget = KVCompressionPolicy(kind: .entropy)
+        #expect(byBudget.noveltyShare == nil && byBudget.description.contains("novelty=auto"))
+        #expect([512, 1024, 2047, 2048, 4096].map { byBudget.noveltyShare(meanBudget: $0) } == [0, 0, 0, 0.25, 0.25])
+        let explicit = try KVCompressionPolicy.parse("entropy:512:novelty_share=0.5")
+        #expect(explicit.noveltyShare(meanBudget: 512) == 0.5 && explicit.noveltyShare(meanBudget: 4096) == 0.5)
+        #expect(try KVCompressionPolicy.parse("entropy:4096:novelty_share=0").noveltyShare(meanBudget: 4096) == 0)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:novelty_share=2") }
+    }
+
     @Test func policyNamesKnobsAndTheCommandLineForm() throws {
         let parsed = try KVCompressionPolicy.parse("entropy:512")
         #expect(parsed.kind == .entropy && parsed.budget == 512)
