@@ -1,4 +1,4 @@
-import CKernels
+import Kernels
 import KVMemory
 
 /// A query-agnostic importance of KV entries (KeyDiff, arXiv 2504.15364): how far each key points
@@ -16,24 +16,26 @@ public enum KeyNovelty {
         guard entries > 0 else { return [] }
         if scratch.count < entries * headDim { scratch = [Float](repeating: 0, count: entries * headDim) }
         let blockTokens = KVLayout.blockTokens
+        // One f16 block's keys converted, (headDim, blockTokens) f32.
+        let converted = UnsafeMutablePointer<Float>.allocate(capacity: headDim * blockTokens)
+        defer { converted.deallocate() }
         return scratch.withUnsafeMutableBufferPointer { keys in
             // keys: (entries, headDim) f32, row e the key of entry e.
             kv.withBlockList(layer: layer, kvHead: kvHead) { list in
                 var entry = 0
                 for index in 0..<Int(list.blockCount) {
                     let block = UnsafeRawPointer(list.poolBase + Int(list.blockIDs[index]) * list.blockBytes)
-                    let fill = Int(list.fills[index])
-                    // Block layout: key element d of slot t at d × blockTokens + t.
+                    let blockKeys: UnsafePointer<Float>
                     if list.isF16 != 0 {
-                        let halves = block.assumingMemoryBound(to: UInt16.self)
-                        for slot in 0..<fill {
-                            for d in 0..<headDim { keys[(entry + slot) * headDim + d] = ei_f16_to_f32(halves[d * blockTokens + slot]) }
-                        }
+                        HalfPrecision.convert(block.assumingMemoryBound(to: UInt16.self), to: converted, count: headDim * blockTokens)
+                        blockKeys = UnsafePointer(converted)
                     } else {
-                        let floats = block.assumingMemoryBound(to: Float.self)
-                        for slot in 0..<fill {
-                            for d in 0..<headDim { keys[(entry + slot) * headDim + d] = floats[d * blockTokens + slot] }
-                        }
+                        blockKeys = block.assumingMemoryBound(to: Float.self)
+                    }
+                    // Block layout: key element d of slot t at d × blockTokens + t.
+                    let fill = Int(list.fills[index])
+                    for slot in 0..<fill {
+                        for d in 0..<headDim { keys[(entry + slot) * headDim + d] = blockKeys[d * blockTokens + slot] }
                     }
                     entry += fill
                 }
