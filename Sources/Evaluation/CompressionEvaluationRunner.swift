@@ -95,6 +95,7 @@ public struct CompressionEvaluationRunner {
                 (forced, answerStart) = try generator.secondTurnTokens(sample, summary: tokenizer.decode(summary, skipSpecial: true))
             }
             let spans = sample.expectedSpans(tokenizer)
+            let needleTokens = Set(spans.joined()).count  // the strings' spans may overlap
             let runs = try decoder.run(prefilled, policies: policies, forced: forced,
                                        maxNewTokens: min(task.answerTokens, context - sample.tokens.count - forced.count),
                                        stop: stop, watched: spans)
@@ -108,7 +109,7 @@ public struct CompressionEvaluationRunner {
                 outcome.answer = answer
                 outcome.score = sample.score(answer: answer)
                 outcome.answerStartStep = answerStart
-                outcome.needleTokens = Set(spans.joined()).count  // strings' spans may overlap
+                outcome.needleTokens = needleTokens
                 outcome.needleTokensHeld = run.watchedHeld
                 outcomes.append(outcome)
                 let streams = outcome.needleStreams
