@@ -242,7 +242,8 @@ public final class KVCompressor: @unchecked Sendable {
                 chunk: policy.chunkTokens, chunkShare: policy.chunkShare, chunkAlignment: policy.chunkAlignment,
                 forwardDecay: forwardDecay,
                 positions: forwardDecay > 0 ? (0..<kvHeads).map { kv.positions(layer: layer, kvHead: $0) } : nil,
-                novelty: noveltyShare > 0 ? keyNovelty(layer: layer, kv: kv) : nil, noveltyShare: noveltyShare)
+                novelty: noveltyShare > 0 ? keyNovelty(layer: layer, kv: kv) : nil, noveltyShare: noveltyShare,
+                noveltyKernel: policy.noveltyKernel)
             else {
                 newBudgets[layer] = Array(repeating: meanBudget, count: kvHeads)
                 newEntropies[layer] = aggregated.map(KVCompressionSelection.entropy)

@@ -168,6 +168,9 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// 1,024 it answered none of the prompts it was tried on and cost KL (0.421 against 0.367).
     public static let noveltyBudget = 2048
     public static let defaultNoveltyShare = 0.25
+    /// `entropy`: the novelty scores are max-pooled over this many entries (odd), so a novel
+    /// entry's neighbours (the rest of a number, a name) rank with it.
+    public var noveltyKernel = 5
 
     /// The novelty share a round uses when it keeps `meanBudget` entries per head on average.
     public func noveltyShare(meanBudget: Int) -> Double {
@@ -233,7 +236,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens),novelty=\(noveltyShare.map { "\($0)" } ?? "auto"))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
         }
     }
 }
@@ -293,7 +296,7 @@ extension KVCompressionPolicy {
     public static let integerKnobs: [String: ClosedRange<Int>] = [
         "budget": 1...16_777_216, "window_tokens": 1...4096, "decode_gap": 0...4096, "pooling_kernel": 1...255,
         "sink_tokens": 0...65_536, "slack_tokens": 0...16_777_216, "minimum_prompt_tokens": 0...16_777_216,
-        "chunk_tokens": 1...4096, "observation_tokens": 0...4096,
+        "chunk_tokens": 1...4096, "observation_tokens": 0...4096, "novelty_kernel": 1...255,
     ]
     public static let numberKnobs: [String: ClosedRange<Double>] = [
         "prefill_budget_factor": 0...1024, "minimum_head_fraction": 0...1, "maximum_head_factor": 1...1024,
@@ -317,11 +320,11 @@ extension KVCompressionPolicy {
         case "budget": budget = value
         case "window_tokens": windowTokens = value
         case "decode_gap": decodeGap = value
-        case "pooling_kernel":
+        case "pooling_kernel", "novelty_kernel":
             guard value % 2 == 1 else {
-                throw KVCompressionPolicyError("KV compression knob 'pooling_kernel' must be odd (the window is centred), got \(value)")
+                throw KVCompressionPolicyError("KV compression knob '\(knob)' must be odd (the window is centred), got \(value)")
             }
-            poolingKernel = value
+            if knob == "pooling_kernel" { poolingKernel = value } else { noveltyKernel = value }
         case "sink_tokens": sinkTokens = value
         case "slack_tokens": slackTokens = value
         case "chunk_tokens": chunkTokens = value

@@ -118,7 +118,7 @@ public enum KVCompressionSelection {
     /// (`rankedCandidates`), so heads keep whole chunks. With `novelty` (per head, per entry: a
     /// query-agnostic score such as `KeyNovelty`'s) and `noveltyShare` > 0, budgets are shared out
     /// as above, then each head fills about `noveltyShare` of its kept candidates from the
-    /// novelty ranking (max-pooled over `kernel` entries, so a novel entry's neighbours rank
+    /// novelty ranking (max-pooled over `noveltyKernel` entries, so a novel entry's neighbours rank
     /// with it) and the rest from the attention ranking (`interleave`). Returns nil when every
     /// entry fits (nothing to do).
     public static func entropyLayer(scores: [[Float]], total: Int, sinks: Int, recent: Int, kernel: Int,
@@ -127,7 +127,7 @@ public enum KVCompressionSelection {
                                     chunkShare: Double = 1,
                                     chunkAlignment: KVCompressionPolicy.ChunkAlignment = .aligned,
                                     forwardDecay: Double = 0, positions: [[Int32]]? = nil,
-                                    novelty: [[Float]]? = nil, noveltyShare: Double = 0) -> LayerPlan? {
+                                    novelty: [[Float]]? = nil, noveltyShare: Double = 0, noveltyKernel: Int = 1) -> LayerPlan? {
         let heads = scores.count
         guard heads > 0, scores.reduce(0, { $0 + $1.count }) > total else { return nil }
         let mean = Double(total) / Double(heads)
@@ -202,7 +202,7 @@ public enum KVCompressionSelection {
             let taken = max(0, budgets[h] - head.fixed)
             var order = head.order
             if let novelty, noveltyShare > 0 {
-                let candidateNovelty = maxPool(Array(novelty[h][head.fixedLow..<head.fixedHigh]), kernel: kernel)
+                let candidateNovelty = maxPool(Array(novelty[h][head.fixedLow..<head.fixedHigh]), kernel: noveltyKernel)
                 order = interleave(order, TopK.ranked(candidateNovelty, candidateNovelty.indices), share: noveltyShare)
             }
             var kept = (0..<head.fixedLow).map { Int32($0) }

@@ -193,22 +193,27 @@ import Testing
     /// entries 10 and 11 have the most novel keys. Budgets are shared out by attention alone
     /// (unchanged by the reserve); then a share of each head's picks comes from the novelty
     /// ranking: at a quarter of 4, head 0 keeps novel entry 10 instead of attended entry 3. With
-    /// kernel 3 the novelty is max-pooled (entries 9, 10, 11 all score 0.9) and the attention
-    /// avg-pooled (order 1, 2, 0, 3, …), so at a half head 0 keeps 1, 2 and 9, 10.
+    /// novelty kernel 3 the novelty is max-pooled (entries 9, 10, 11 all score 0.9); with
+    /// attention kernel 3 the attention is avg-pooled (order 1, 2, 0, 3, …). The two kernels are
+    /// independent: at a half head 0 keeps 0, 1 and 9, 10 (novelty pooled only), 1, 2 and 10, 11
+    /// (attention pooled only), 1, 2 and 9, 10 (both).
     @Test func noveltyReserveKeepsNovelKeysNoQueryAttended() throws {
         let attention: [[Float]] = [[8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0], [Float](repeating: 1, count: 12)]
         let novelty: [[Float]] = [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.9, 0.5], [Float](repeating: 0, count: 12)]
-        func plan(kernel: Int = 1, allocation: KVCompressionPolicy.Allocation = .uniform, share: Double,
-                  novelty: [[Float]]? = novelty) throws -> KVCompressionSelection.LayerPlan {
+        func plan(kernel: Int = 1, noveltyKernel: Int = 1, allocation: KVCompressionPolicy.Allocation = .uniform,
+                  share: Double, novelty: [[Float]]? = novelty) throws -> KVCompressionSelection.LayerPlan {
             try #require(KVCompressionSelection.entropyLayer(
                 scores: attention, total: 8, sinks: 0, recent: 0, kernel: kernel, pooling: .avg, allocation: allocation,
-                minimumHeadFraction: 0.25, maximumHeadFactor: 4, novelty: novelty, noveltyShare: share))
+                minimumHeadFraction: 0.25, maximumHeadFactor: 4, novelty: novelty, noveltyShare: share,
+                noveltyKernel: noveltyKernel))
         }
         #expect(try plan(share: 0).keep == [[0, 1, 2, 3], [0, 1, 2, 3]])
         #expect(try plan(share: 0.25, novelty: nil).keep == [[0, 1, 2, 3], [0, 1, 2, 3]])
         #expect(try plan(share: 0.25).keep == [[0, 1, 2, 10], [0, 1, 2, 3]])
         #expect(try plan(share: 0.5).keep == [[0, 1, 10, 11], [0, 1, 2, 3]])
-        #expect(try plan(kernel: 3, share: 0.5).keep[0] == [1, 2, 9, 10])
+        #expect(try plan(noveltyKernel: 3, share: 0.5).keep[0] == [0, 1, 9, 10])
+        #expect(try plan(kernel: 3, share: 0.5).keep[0] == [1, 2, 10, 11])
+        #expect(try plan(kernel: 3, noveltyKernel: 3, share: 0.5).keep[0] == [1, 2, 9, 10])
         let byAttention = try plan(allocation: .adakv, share: 0)
         #expect(try plan(allocation: .adakv, share: 0.5).budgets == byAttention.budgets)
 
@@ -219,6 +224,9 @@ import Testing
         #expect(explicit.noveltyShare(meanBudget: 512) == 0.5 && explicit.noveltyShare(meanBudget: 4096) == 0.5)
         #expect(try KVCompressionPolicy.parse("entropy:4096:novelty_share=0").noveltyShare(meanBudget: 4096) == 0)
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:novelty_share=2") }
+        #expect(byBudget.noveltyKernel == 5 && byBudget.description.contains("novelty=autox5"))
+        #expect(try KVCompressionPolicy.parse("entropy:2048:novelty_kernel=11").noveltyKernel == 11)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:2048:novelty_kernel=10") }
     }
 
     @Test func policyNamesKnobsAndTheCommandLineForm() throws {
