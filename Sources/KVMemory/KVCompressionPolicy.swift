@@ -171,7 +171,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// `entropy`: the novelty scores are max-pooled over this many entries (odd), so a novel
     /// entry's neighbours (the rest of a number, a name) rank with it. 5 by measurement
     /// (Qwen2.5-Coder-0.5B, 16K, budget 2,048, docs/BENCHMARKS.md): 11 answered one more of ten
-    /// question-agnostic second turns (7 against 6) but raised decode-kl KL (0.141 against 0.126).
+    /// question-agnostic second turns (7 against 6) but raised decode-kl KL (0.140 against 0.126).
     public var noveltyKernel = 5
 
     /// The novelty share a round uses when it keeps `meanBudget` entries per head on average.
