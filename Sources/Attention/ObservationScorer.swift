@@ -40,9 +40,10 @@ public final class ObservationScorer: @unchecked Sendable {
     /// `slots[i].position`; it sees the entries whose original position is at most
     /// `position + limitOffset` (0 is causal; the released latent code's window mask is shifted
     /// by one, `limitOffset` 1 reproduces it). Score of entry e = mean over queries of
-    /// softmax_e(scale · q·k_e) over the entries the query sees.
+    /// softmax_e(scale · q·k_e) over the entries the query sees; with `rowWeights` (one per slot,
+    /// not all zero) a weighted mean instead, each query counting weight / Σ weights.
     public func scores(layer: Int, kv: KVSequence, window: ObservationWindow, slots: [(slot: Int, position: Int)],
-                       limitOffset: Int = 0) -> [[[Float]]] {
+                       limitOffset: Int = 0, rowWeights: [Float]? = nil) -> [[[Float]]] {
         let kvHeads = geometry.kvHeadCount
         let group = geometry.groupSize
         let headDim = geometry.headDim
@@ -65,7 +66,10 @@ public final class ObservationScorer: @unchecked Sendable {
         }
         var flat = [[Float]](repeating: [], count: kvHeads * group)
         guard rows > 0 else { return (0..<kvHeads).map { Array(flat[$0 * group..<($0 + 1) * group]) } }
-        let weight = 1 / Float(rows)
+        precondition(rowWeights == nil || rowWeights!.count == rows, "one weight per observation query")
+        let weightSum = rowWeights.map { $0.reduce(0, +) } ?? Float(rows)
+        precondition(weightSum > 0, "observation query weights must not all be zero")
+        let weights = rowWeights.map { $0.map { $0 / weightSum } } ?? Array(repeating: 1 / Float(rows), count: rows)
         let scale = geometry.scale
         let (visibleCounts, counts) = (visible, entryCounts)
         flat.withUnsafeMutableBufferPointer { slotsOut in
@@ -89,8 +93,8 @@ public final class ObservationScorer: @unchecked Sendable {
                                      work.block)
                     }
                     accumulated.withUnsafeMutableBufferPointer { accumulator in
-                        for row in 0..<rows {
-                            ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weight,
+                        for row in 0..<rows where weights[row] > 0 {
+                            ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weights[row],
                                                   accumulator.baseAddress!)
                         }
                     }

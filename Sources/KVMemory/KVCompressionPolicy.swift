@@ -86,6 +86,11 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// 512: the first listed key sat outside the last 32 tokens). The output-aware round scores
     /// 4× the queries (0.46 s instead of 0.18 s at 16K with the AVX-512 scoring kernels).
     public var observationTokens = 128
+    /// `entropy`: the weight of a scoring query older than the last `windowTokens` processed
+    /// tokens, relative to the recent ones' 1 (the scores are the weighted mean of the queries'
+    /// attention). 1: every scoring query counts the same; 0: only the last `windowTokens` score,
+    /// like `observation_tokens` 0, while the rounds still wait for the same queries.
+    public var olderQueryWeight: Double = 1
     /// `latent` and `entropy`: generated tokens whose queries join the window before the
     /// output-aware compression (the released `decode_gap`, N_D).
     public var decodeGap = 16
@@ -209,6 +214,14 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// The queries that score the cache at a round: the last this many processed tokens.
     public var scoringTokens: Int { kind == .entropy ? max(windowTokens, observationTokens) : windowTokens }
 
+    /// Relative weights of scoring queries at `positions` (ascending) when the newest processed
+    /// token is at `newest`: 1 within the last `windowTokens`, `olderQueryWeight` before; nil when
+    /// every query counts the same.
+    public func scoringWeights(positions: [Int], newest: Int) -> [Float]? {
+        guard olderQueryWeight != 1 else { return nil }
+        return positions.map { newest - $0 < windowTokens ? 1 : Float(olderQueryWeight) }
+    }
+
     /// Tokens whose queries a session must have recorded (and a prefix-cache hit must recompute)
     /// before its rounds: `latent` scores with the `windowTokens` queries before the newest one.
     public var observedTokens: Int { needsObservations ? scoringTokens + 1 : 0 }
@@ -238,7 +251,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight == 1 ? "" : "@\(olderQueryWeight)"),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
         }
     }
 }
@@ -302,7 +315,7 @@ extension KVCompressionPolicy {
     ]
     public static let numberKnobs: [String: ClosedRange<Double>] = [
         "prefill_budget_factor": 0...1024, "minimum_head_fraction": 0...1, "maximum_head_factor": 1...1024,
-        "chunk_share": 0...1, "forward_decay": 0...0.999, "novelty_share": 0...1,
+        "chunk_share": 0...1, "forward_decay": 0...0.999, "novelty_share": 0...1, "older_query_weight": 0...1,
     ]
     public static let booleanKnobs: Set<String> = ["expand_gqa"]
     public static let stringKnobs: [String: [String]] = [
@@ -359,6 +372,7 @@ extension KVCompressionPolicy {
         case "chunk_share": chunkShare = value
         case "forward_decay": forwardDecay = value
         case "novelty_share": noveltyShare = value
+        case "older_query_weight": olderQueryWeight = value
         default: maximumHeadFactor = value
         }
     }

@@ -53,6 +53,16 @@ import Testing
         }
         for (got, want) in zip(causal, causalExpected) { #expect(abs(Double(got) - want) < 1e-6) }
 
+        // Weighted (`older_query_weight`): query 5 counts 1, query 6 counts 3, so each entry scores
+        // (1 · its causal share under query 5 + 3 · under query 6) / 4.
+        let weighted = scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowWeights: [1, 3])[0][0]
+        let weightedExpected = weights.enumerated().map { entry, w in
+            (entry <= 5 ? w / 17 : 0) / 4 + (entry <= 6 ? 3 * w / 18 : 0) / 4
+        }
+        for (got, want) in zip(weighted, weightedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
+        #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowWeights: [2, 2])[0][0] == causal,
+                "equal weights: the plain mean, bit for bit")
+
         // The latent selection on the released scores, budget 5, window 2: candidates 0..5 pool to
         // c·(1.2, 1.6, 3.2, 2.6, 2.4, 2.2) (avg pool 5, zero padding counted), so 2, 3, 4 win
         // and entry 0 — the second-largest raw score — is dropped; 6 and 7 are the window.
@@ -471,6 +481,58 @@ import Testing
         #expect(try KVCompressionPolicy.parse("entropy:512:observation_tokens=0").scoringTokens == 32)
         #expect(KVCompressionPolicy(kind: .entropy).scoringTokens == 128 && KVCompressionPolicy(kind: .entropy).observedTokens == 129)
         #expect(try KVCompressionPolicy.parse("latent:512:observation_tokens=64").scoringTokens == 32, "entropy only")
+    }
+
+    /// entropy with `older_query_weight`: queries older than the last `window_tokens` count
+    /// this much against the recent ones' 1. At 0 the round keeps exactly what scoring with the
+    /// recent window alone keeps (`observation_tokens` 0), while it still records and waits for
+    /// the same queries; at 0.5 it keeps what the scorer's weighted mean selects by hand.
+    @Test func entropyWeighsOlderScoringQueries() throws {
+        var recentOnly = Self.policy(.entropy, budget: 24)
+        recentOnly.observationTokens = 0
+        var zeroWeight = Self.policy(.entropy, budget: 24)
+        zeroWeight.observationTokens = 16
+        zeroWeight.olderQueryWeight = 0
+        var halfWeight = zeroWeight
+        halfWeight.olderQueryWeight = 0.5
+        #expect(halfWeight.scoringWeights(positions: Array(188...203), newest: 203)
+                == Array(repeating: 0.5, count: 8) + Array(repeating: 1, count: 8))
+        #expect(zeroWeight.scoringWeights(positions: [195, 196], newest: 203) == [0, 1])
+        #expect(KVCompressionPolicy(kind: .entropy).scoringWeights(positions: [0, 1], newest: 200) == nil, "1: unweighted")
+
+        var twinPolicy = halfWeight
+        twinPolicy.budget = 100_000
+        let drivers = try [recentOnly, zeroWeight, halfWeight, twinPolicy].map { try Driver($0) }
+        for driver in drivers {
+            driver.forward(200, prompt: 200)
+            for _ in 0..<4 { driver.forward(1, prompt: 200) }
+        }
+        let (recent, zero, half, twin) = (drivers[0], drivers[1], drivers[2], drivers[3])
+        #expect(zero.compressor.window?.capacity == 17 && recent.compressor.window?.capacity == 9)
+        #expect([recent, zero, half].allSatisfy { $0.compressor.statistics.compressions == 1 })
+        let scorer = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
+        let twinWindow = try #require(twin.compressor.window)
+        var halfDiffers = false
+        for layer in 0..<2 {
+            let slots = twinWindow.slots(endingAt: twin.kv.positionCount, count: 16)
+            let scores = scorer.scores(layer: layer, kv: twin.kv, window: twinWindow, slots: slots,
+                                       rowWeights: halfWeight.scoringWeights(positions: slots.map(\.position), newest: 203))
+            let plan = try #require(KVCompressionSelection.entropyLayer(
+                scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: halfWeight.poolingKernel,
+                pooling: halfWeight.pooling, allocation: halfWeight.allocation, minimumHeadFraction: halfWeight.minimumHeadFraction,
+                maximumHeadFactor: halfWeight.maximumHeadFactor, forwardDecay: halfWeight.forwardDecay(meanBudget: 24),
+                positions: (0..<2).map { twin.kv.positions(layer: layer, kvHead: $0) }))
+            for kvHead in 0..<2 {
+                let kept = recent.kv.positions(layer: layer, kvHead: kvHead)
+                #expect(zero.kv.positions(layer: layer, kvHead: kvHead) == kept, "weight 0: the recent window's selection")
+                let halfKept = half.kv.positions(layer: layer, kvHead: kvHead)
+                #expect(halfKept == plan.keep[kvHead].map { Int32($0) }, "weight 0.5: the weighted scores' selection")
+                halfDiffers = halfDiffers || halfKept != kept
+            }
+        }
+        #expect(halfDiffers, "the older queries change the selection at weight 0.5")
+        #expect(try KVCompressionPolicy.parse("entropy:512:older_query_weight=0.25").olderQueryWeight == 0.25)
+        #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:older_query_weight=2") }
     }
 
     @Test func budgetAboveTheCacheNeverCompacts() throws {
