@@ -232,9 +232,12 @@ public final class KVCompressor: @unchecked Sendable {
         var newEntropies = entropies ?? Array(repeating: Array(repeating: 0, count: kvHeads), count: layerCount)
         let forwardDecay = policy.forwardDecay(meanBudget: meanBudget)
         let noveltyShare = policy.noveltyShare(meanBudget: meanBudget)
-        let rowWeights = policy.scoringWeights(positions: slots.map(\.position), newest: kv.positionCount - 1)
+        let slotPositions = slots.map(\.position)
+        let rowWeights = policy.scoringWeights(positions: slotPositions, newest: kv.positionCount - 1)
+        let rowGroups = policy.scoringBlocks(positions: slotPositions, newest: kv.positionCount - 1)
         for layer in 0..<layerCount {
-            let scores = scorer.scores(layer: layer, kv: kv, window: window!, slots: slots, rowWeights: rowWeights)
+            let scores = scorer.scores(layer: layer, kv: kv, window: window!, slots: slots, rowWeights: rowWeights,
+                                       rowGroups: rowGroups)
             let aggregated = scores.map { Self.reduce($0, policy.groupReduction) }
             guard let plan = KVCompressionSelection.entropyLayer(
                 scores: aggregated, total: meanBudget * kvHeads, sinks: policy.sinkTokens, recent: policy.windowTokens,

@@ -41,9 +41,11 @@ public final class ObservationScorer: @unchecked Sendable {
     /// `position + limitOffset` (0 is causal; the released latent code's window mask is shifted
     /// by one, `limitOffset` 1 reproduces it). Score of entry e = mean over queries of
     /// softmax_e(scale · q·k_e) over the entries the query sees; with `rowWeights` (one per slot,
-    /// not all zero) a weighted mean instead, each query counting weight / Σ weights.
+    /// not all zero) a weighted mean instead, each query counting weight / Σ weights. With
+    /// `rowGroups` (one group index per slot) each group's queries form their own (weighted)
+    /// mean, and an entry scores the largest of the means (a group without weight is left out).
     public func scores(layer: Int, kv: KVSequence, window: ObservationWindow, slots: [(slot: Int, position: Int)],
-                       limitOffset: Int = 0, rowWeights: [Float]? = nil) -> [[[Float]]] {
+                       limitOffset: Int = 0, rowWeights: [Float]? = nil, rowGroups: [Int]? = nil) -> [[[Float]]] {
         let kvHeads = geometry.kvHeadCount
         let group = geometry.groupSize
         let headDim = geometry.headDim
@@ -67,9 +69,14 @@ public final class ObservationScorer: @unchecked Sendable {
         var flat = [[Float]](repeating: [], count: kvHeads * group)
         guard rows > 0 else { return (0..<kvHeads).map { Array(flat[$0 * group..<($0 + 1) * group]) } }
         precondition(rowWeights == nil || rowWeights!.count == rows, "one weight per observation query")
-        let weightSum = rowWeights.map { $0.reduce(0, +) } ?? Float(rows)
-        precondition(weightSum > 0, "observation query weights must not all be zero")
-        let weights = rowWeights.map { $0.map { $0 / weightSum } } ?? Array(repeating: 1 / Float(rows), count: rows)
+        precondition(rowGroups == nil || rowGroups!.count == rows, "one group per observation query")
+        let groups = rowGroups ?? Array(repeating: 0, count: rows)
+        let groupCount = (groups.max() ?? 0) + 1
+        let groupWeightSums = (0..<groupCount).map { group in
+            (0..<rows).reduce(Float(0)) { $0 + (groups[$1] == group ? rowWeights?[$1] ?? 1 : 0) }
+        }
+        precondition(groupWeightSums.contains { $0 > 0 }, "observation query weights must not all be zero")
+        let weights = (0..<rows).map { row in groupWeightSums[groups[row]] > 0 ? (rowWeights?[row] ?? 1) / groupWeightSums[groups[row]] : 0 }
         let scale = geometry.scale
         let (visibleCounts, counts) = (visible, entryCounts)
         flat.withUnsafeMutableBufferPointer { slotsOut in
@@ -92,10 +99,18 @@ public final class ObservationScorer: @unchecked Sendable {
                         ei_kv_logits(work.queries, headDim, Int32(rows), Int32(headDim), scale, &list, work.logits, entries,
                                      work.block)
                     }
-                    accumulated.withUnsafeMutableBufferPointer { accumulator in
-                        for row in 0..<rows where weights[row] > 0 {
-                            ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weights[row],
-                                                  accumulator.baseAddress!)
+                    for group in 0..<groupCount where groupWeightSums[group] > 0 {
+                        var groupScores = groupCount == 1 ? accumulated : [Float](repeating: 0, count: entries)
+                        groupScores.withUnsafeMutableBufferPointer { accumulator in
+                            for row in 0..<rows where groups[row] == group && weights[row] > 0 {
+                                ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weights[row],
+                                                      accumulator.baseAddress!)
+                            }
+                        }
+                        if groupCount == 1 {
+                            accumulated = groupScores
+                        } else {
+                            for index in 0..<entries { accumulated[index] = max(accumulated[index], groupScores[index]) }
                         }
                     }
                 }

@@ -91,6 +91,11 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// attention). 1: every scoring query counts the same; 0: only the last `windowTokens` score,
     /// like `observation_tokens` 0, while the rounds still wait for the same queries.
     public var olderQueryWeight: Double = 1
+    /// `entropy`: how the scoring queries' attention combines into an entry's score. `mean`: the
+    /// (weighted) mean over all of them. `max`: the queries form blocks of `windowTokens`,
+    /// counted back from the newest, each block's mean is taken, and an entry scores the largest,
+    /// so what the recent queries need is not diluted by the older ones, and the reverse.
+    public var observationReduction = GroupReduction.mean
     /// `latent` and `entropy`: generated tokens whose queries join the window before the
     /// output-aware compression (the released `decode_gap`, N_D).
     public var decodeGap = 16
@@ -222,6 +227,16 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         return positions.map { newest - $0 < windowTokens ? 1 : Float(olderQueryWeight) }
     }
 
+    /// Blocks of scoring queries at `positions` (ascending) when the newest processed token is at
+    /// `newest`, for `observationReduction` `max`: block b holds the queries b·`windowTokens` to
+    /// (b+1)·`windowTokens` − 1 tokens before the newest, numbered from 0 for the oldest block;
+    /// nil for `mean`.
+    public func scoringBlocks(positions: [Int], newest: Int) -> [Int]? {
+        guard observationReduction == .max, let oldest = positions.first else { return nil }
+        let last = (newest - oldest) / windowTokens
+        return positions.map { last - (newest - $0) / windowTokens }
+    }
+
     /// Tokens whose queries a session must have recorded (and a prefix-cache hit must recompute)
     /// before its rounds: `latent` scores with the `windowTokens` queries before the newest one.
     public var observedTokens: Int { needsObservations ? scoringTokens + 1 : 0 }
@@ -251,7 +266,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight == 1 ? "" : "@\(olderQueryWeight)"),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight == 1 ? "" : "@\(olderQueryWeight)")\(observationReduction == .mean ? "" : "/max"),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
         }
     }
 }
@@ -320,7 +335,8 @@ extension KVCompressionPolicy {
     public static let booleanKnobs: Set<String> = ["expand_gqa"]
     public static let stringKnobs: [String: [String]] = [
         "pooling": Pooling.allCases.map(\.rawValue), "allocation": Allocation.allCases.map(\.rawValue),
-        "group_reduction": GroupReduction.allCases.map(\.rawValue), "chunk_alignment": ChunkAlignment.allCases.map(\.rawValue),
+        "group_reduction": GroupReduction.allCases.map(\.rawValue), "observation_reduction": GroupReduction.allCases.map(\.rawValue),
+        "chunk_alignment": ChunkAlignment.allCases.map(\.rawValue),
     ]
 
     public mutating func set(_ knob: String, integer value: Int) throws(KVCompressionPolicyError) {
@@ -391,6 +407,7 @@ extension KVCompressionPolicy {
         case "pooling": pooling = Pooling(rawValue: value)!
         case "allocation": allocation = Allocation(rawValue: value)!
         case "chunk_alignment": chunkAlignment = ChunkAlignment(rawValue: value)!
+        case "observation_reduction": observationReduction = GroupReduction(rawValue: value)!
         default: groupReduction = GroupReduction(rawValue: value)!
         }
     }
@@ -412,6 +429,9 @@ extension KVCompressionPolicy {
             if kind != .snapkv && decodeGap > scoringTokens {
                 let knob = scoringTokens == windowTokens ? "window_tokens" : "observation_tokens"
                 throw KVCompressionPolicyError("KV compression 'decode_gap' (\(decodeGap)) must not exceed '\(knob)' (\(scoringTokens)): the scoring queries hold the generated ones")
+            }
+            if kind == .entropy && observationReduction == .max && olderQueryWeight != 1 {
+                throw KVCompressionPolicyError("KV compression knob 'older_query_weight' applies to 'observation_reduction' mean only: with max every block of queries is scored on its own")
             }
             if kind == .entropy && budget <= windowTokens + sinkTokens {
                 throw KVCompressionPolicyError("KV compression 'budget' (\(budget)) must exceed 'window_tokens' + 'sink_tokens' (\(windowTokens + sinkTokens))")

@@ -62,6 +62,11 @@ import Testing
         for (got, want) in zip(weighted, weightedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
         #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowWeights: [2, 2])[0][0] == causal,
                 "equal weights: the plain mean, bit for bit")
+        // Grouped (`observation_reduction` max): each query on its own, the larger share wins.
+        let grouped = scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowGroups: [0, 1])[0][0]
+        let groupedExpected = weights.enumerated().map { entry, w in max(entry <= 5 ? w / 17 : 0, entry <= 6 ? w / 18 : 0) }
+        for (got, want) in zip(grouped, groupedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
+        #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowGroups: [0, 0])[0][0] == causal)
 
         // The latent selection on the released scores, budget 5, window 2: candidates 0..5 pool to
         // c·(1.2, 1.6, 3.2, 2.6, 2.4, 2.2) (avg pool 5, zero padding counted), so 2, 3, 4 win
@@ -443,26 +448,17 @@ import Testing
         #expect(policy.scoringTokens == 16 && policy.observedTokens == 17)
         let driver = try Driver(policy)
         #expect(driver.compressor.window?.capacity == 17)
-        var twinPolicy = policy
-        twinPolicy.budget = 100_000
-        let twin = try Driver(twinPolicy)
+        let twin = try Driver(Self.twinPolicy(policy))
         for driven in [driver, twin] {
             driven.forward(200, prompt: 200)
             for _ in 0..<3 { driven.forward(1, prompt: 200) }
         }
         #expect(driver.forward(1, prompt: 200), "the output-aware round")
         twin.forward(1, prompt: 200)
-        let scorer = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
         func kept(queries: Int, layer: Int) throws -> [[Int32]] {
-            let window = try #require(twin.compressor.window)
-            let scores = scorer.scores(layer: layer, kv: twin.kv, window: window,
-                                       slots: window.slots(endingAt: twin.kv.positionCount, count: queries))
-            let plan = try #require(KVCompressionSelection.entropyLayer(
-                scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: policy.poolingKernel,
-                pooling: policy.pooling, allocation: policy.allocation, minimumHeadFraction: policy.minimumHeadFraction,
-                maximumHeadFactor: policy.maximumHeadFactor, forwardDecay: policy.forwardDecay(meanBudget: policy.budget),
-                positions: (0..<2).map { twin.kv.positions(layer: layer, kvHead: $0) }))
-            return plan.keep.map { $0.map { Int32($0) } }   // entry i of the uncompacted twin is position i
+            var scoredBy = policy
+            scoredBy.observationTokens = queries
+            return try Self.keptByHand(twin: twin, policy: scoredBy, layer: layer)
         }
         var differs = false
         for layer in 0..<2 {
@@ -500,39 +496,90 @@ import Testing
         #expect(zeroWeight.scoringWeights(positions: [195, 196], newest: 203) == [0, 1])
         #expect(KVCompressionPolicy(kind: .entropy).scoringWeights(positions: [0, 1], newest: 200) == nil, "1: unweighted")
 
-        var twinPolicy = halfWeight
-        twinPolicy.budget = 100_000
-        let drivers = try [recentOnly, zeroWeight, halfWeight, twinPolicy].map { try Driver($0) }
-        for driver in drivers {
-            driver.forward(200, prompt: 200)
-            for _ in 0..<4 { driver.forward(1, prompt: 200) }
-        }
+        let drivers = try [recentOnly, zeroWeight, halfWeight, Self.twinPolicy(halfWeight)].map { try Driver($0) }
+        for driver in drivers { Self.driveToTheOutputAwareRound(driver) }
         let (recent, zero, half, twin) = (drivers[0], drivers[1], drivers[2], drivers[3])
         #expect(zero.compressor.window?.capacity == 17 && recent.compressor.window?.capacity == 9)
         #expect([recent, zero, half].allSatisfy { $0.compressor.statistics.compressions == 1 })
-        let scorer = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
-        let twinWindow = try #require(twin.compressor.window)
         var halfDiffers = false
         for layer in 0..<2 {
-            let slots = twinWindow.slots(endingAt: twin.kv.positionCount, count: 16)
-            let scores = scorer.scores(layer: layer, kv: twin.kv, window: twinWindow, slots: slots,
-                                       rowWeights: halfWeight.scoringWeights(positions: slots.map(\.position), newest: 203))
-            let plan = try #require(KVCompressionSelection.entropyLayer(
-                scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: halfWeight.poolingKernel,
-                pooling: halfWeight.pooling, allocation: halfWeight.allocation, minimumHeadFraction: halfWeight.minimumHeadFraction,
-                maximumHeadFactor: halfWeight.maximumHeadFactor, forwardDecay: halfWeight.forwardDecay(meanBudget: 24),
-                positions: (0..<2).map { twin.kv.positions(layer: layer, kvHead: $0) }))
+            let halfByHand = try Self.keptByHand(twin: twin, policy: halfWeight, layer: layer)
             for kvHead in 0..<2 {
                 let kept = recent.kv.positions(layer: layer, kvHead: kvHead)
                 #expect(zero.kv.positions(layer: layer, kvHead: kvHead) == kept, "weight 0: the recent window's selection")
                 let halfKept = half.kv.positions(layer: layer, kvHead: kvHead)
-                #expect(halfKept == plan.keep[kvHead].map { Int32($0) }, "weight 0.5: the weighted scores' selection")
+                #expect(halfKept == halfByHand[kvHead], "weight 0.5: the weighted scores' selection")
                 halfDiffers = halfDiffers || halfKept != kept
             }
         }
         #expect(halfDiffers, "the older queries change the selection at weight 0.5")
         #expect(try KVCompressionPolicy.parse("entropy:512:older_query_weight=0.25").olderQueryWeight == 0.25)
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:older_query_weight=2") }
+    }
+
+    /// entropy with `observation_reduction` max: the scoring queries form blocks of
+    /// `window_tokens` counted back from the newest, and an entry scores its largest block mean.
+    /// The round keeps what that selects by hand, which differs from the plain mean's selection.
+    @Test func entropyTakesTheLargestBlockMean() throws {
+        var blocks = Self.policy(.entropy, budget: 24)
+        blocks.observationTokens = 20
+        blocks.observationReduction = .max
+        // Newest 203, window 8: 196...203 are block 2, 188...195 block 1, 184...187 block 0.
+        #expect(blocks.scoringBlocks(positions: Array(184...203), newest: 203)
+                == Array(repeating: 0, count: 4) + Array(repeating: 1, count: 8) + Array(repeating: 2, count: 8))
+        #expect(KVCompressionPolicy(kind: .entropy).scoringBlocks(positions: [0, 1], newest: 1) == nil, "mean: one block")
+        var mean = blocks
+        mean.observationReduction = .mean
+        let drivers = try [blocks, mean, Self.twinPolicy(blocks)].map { try Driver($0) }
+        for driver in drivers { Self.driveToTheOutputAwareRound(driver) }
+        var differs = false
+        for layer in 0..<2 {
+            let byHand = try Self.keptByHand(twin: drivers[2], policy: blocks, layer: layer)
+            for kvHead in 0..<2 {
+                let kept = drivers[0].kv.positions(layer: layer, kvHead: kvHead)
+                #expect(kept == byHand[kvHead], "layer \(layer) head \(kvHead)")
+                differs = differs || kept != drivers[1].kv.positions(layer: layer, kvHead: kvHead)
+            }
+        }
+        #expect(differs, "the block maximum selects otherwise than the mean")
+        #expect(try KVCompressionPolicy.parse("entropy:512:observation_reduction=max").observationReduction == .max)
+        #expect(throws: KVCompressionPolicyError.self) {
+            try KVCompressionPolicy.parse("entropy:512:observation_reduction=max:older_query_weight=0.5")
+        }
+    }
+
+    /// `policy` with a budget no cache here reaches: a twin that records the same queries and
+    /// never compresses, so its entry i is position i.
+    static func twinPolicy(_ policy: KVCompressionPolicy) -> KVCompressionPolicy {
+        var twin = policy
+        twin.budget = 100_000
+        return twin
+    }
+
+    /// A 200-token prompt and the 4 decode steps (`decode_gap`) that trigger the output-aware round.
+    static func driveToTheOutputAwareRound(_ driver: Driver) {
+        driver.forward(200, prompt: 200)
+        for _ in 0..<4 { driver.forward(1, prompt: 200) }
+    }
+
+    /// What `policy`'s output-aware round at budget 24 keeps in `layer`, computed by hand (the
+    /// scorer with the policy's query weights and blocks, the group mean, `entropyLayer`) on an
+    /// uncompacted `twin` driven the same way.
+    static func keptByHand(twin: Driver, policy: KVCompressionPolicy, layer: Int) throws -> [[Int32]] {
+        let window = try #require(twin.compressor.window)
+        let newest = twin.kv.positionCount - 1
+        let slots = window.slots(endingAt: twin.kv.positionCount, count: policy.scoringTokens)
+        let positions = slots.map(\.position)
+        let scores = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
+            .scores(layer: layer, kv: twin.kv, window: window, slots: slots,
+                    rowWeights: policy.scoringWeights(positions: positions, newest: newest),
+                    rowGroups: policy.scoringBlocks(positions: positions, newest: newest))
+        let plan = try #require(KVCompressionSelection.entropyLayer(
+            scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: policy.poolingKernel,
+            pooling: policy.pooling, allocation: policy.allocation, minimumHeadFraction: policy.minimumHeadFraction,
+            maximumHeadFactor: policy.maximumHeadFactor, forwardDecay: policy.forwardDecay(meanBudget: 24),
+            positions: (0..<2).map { twin.kv.positions(layer: layer, kvHead: $0) }))
+        return plan.keep.map { $0.map { Int32($0) } }
     }
 
     @Test func budgetAboveTheCacheNeverCompacts() throws {
