@@ -234,10 +234,10 @@ public final class KVCompressor: @unchecked Sendable {
         let noveltyShare = policy.noveltyShare(meanBudget: meanBudget)
         let slotPositions = slots.map(\.position)
         let rowWeights = policy.scoringWeights(positions: slotPositions, newest: kv.positionCount - 1)
-        let rowGroups = policy.scoringBlocks(positions: slotPositions, newest: kv.positionCount - 1)
+        let rowBlocks = policy.scoringBlocks(positions: slotPositions, newest: kv.positionCount - 1)
         for layer in 0..<layerCount {
             let scores = scorer.scores(layer: layer, kv: kv, window: window!, slots: slots, rowWeights: rowWeights,
-                                       rowGroups: rowGroups)
+                                       rowBlocks: rowBlocks)
             let aggregated = scores.map { Self.reduce($0, policy.groupReduction) }
             guard let plan = KVCompressionSelection.entropyLayer(
                 scores: aggregated, total: meanBudget * kvHeads, sinks: policy.sinkTokens, recent: policy.windowTokens,

@@ -42,10 +42,10 @@ public final class ObservationScorer: @unchecked Sendable {
     /// by one, `limitOffset` 1 reproduces it). Score of entry e = mean over queries of
     /// softmax_e(scale · q·k_e) over the entries the query sees; with `rowWeights` (one per slot,
     /// not all zero) a weighted mean instead, each query counting weight / Σ weights. With
-    /// `rowGroups` (one group index per slot) each group's queries form their own (weighted)
-    /// mean, and an entry scores the largest of the means (a group without weight is left out).
+    /// `rowBlocks` (one block index per slot) each block's queries form their own (weighted)
+    /// mean, and an entry scores the largest of the means (a block without weight is left out).
     public func scores(layer: Int, kv: KVSequence, window: ObservationWindow, slots: [(slot: Int, position: Int)],
-                       limitOffset: Int = 0, rowWeights: [Float]? = nil, rowGroups: [Int]? = nil) -> [[[Float]]] {
+                       limitOffset: Int = 0, rowWeights: [Float]? = nil, rowBlocks: [Int]? = nil) -> [[[Float]]] {
         let kvHeads = geometry.kvHeadCount
         let group = geometry.groupSize
         let headDim = geometry.headDim
@@ -69,14 +69,14 @@ public final class ObservationScorer: @unchecked Sendable {
         var flat = [[Float]](repeating: [], count: kvHeads * group)
         guard rows > 0 else { return (0..<kvHeads).map { Array(flat[$0 * group..<($0 + 1) * group]) } }
         precondition(rowWeights == nil || rowWeights!.count == rows, "one weight per observation query")
-        precondition(rowGroups == nil || rowGroups!.count == rows, "one group per observation query")
-        let groups = rowGroups ?? Array(repeating: 0, count: rows)
-        let groupCount = (groups.max() ?? 0) + 1
-        let groupWeightSums = (0..<groupCount).map { group in
-            (0..<rows).reduce(Float(0)) { $0 + (groups[$1] == group ? rowWeights?[$1] ?? 1 : 0) }
+        precondition(rowBlocks == nil || rowBlocks!.count == rows, "one block per observation query")
+        let blocks = rowBlocks ?? Array(repeating: 0, count: rows)
+        let blockCount = (blocks.max() ?? 0) + 1
+        let blockWeightSums = (0..<blockCount).map { block in
+            (0..<rows).reduce(Float(0)) { $0 + (blocks[$1] == block ? rowWeights?[$1] ?? 1 : 0) }
         }
-        precondition(groupWeightSums.contains { $0 > 0 }, "observation query weights must not all be zero")
-        let weights = (0..<rows).map { row in groupWeightSums[groups[row]] > 0 ? (rowWeights?[row] ?? 1) / groupWeightSums[groups[row]] : 0 }
+        precondition(blockWeightSums.contains { $0 > 0 }, "observation query weights must not all be zero")
+        let weights = (0..<rows).map { row in blockWeightSums[blocks[row]] > 0 ? (rowWeights?[row] ?? 1) / blockWeightSums[blocks[row]] : 0 }
         let scale = geometry.scale
         let (visibleCounts, counts) = (visible, entryCounts)
         flat.withUnsafeMutableBufferPointer { slotsOut in
@@ -99,18 +99,22 @@ public final class ObservationScorer: @unchecked Sendable {
                         ei_kv_logits(work.queries, headDim, Int32(rows), Int32(headDim), scale, &list, work.logits, entries,
                                      work.block)
                     }
-                    for group in 0..<groupCount where groupWeightSums[group] > 0 {
-                        var groupScores = groupCount == 1 ? accumulated : [Float](repeating: 0, count: entries)
-                        groupScores.withUnsafeMutableBufferPointer { accumulator in
-                            for row in 0..<rows where groups[row] == group && weights[row] > 0 {
+                    func accumulate(block: Int, into scores: inout [Float]) {
+                        scores.withUnsafeMutableBufferPointer { accumulator in
+                            for row in 0..<rows where blocks[row] == block && weights[row] > 0 {
                                 ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weights[row],
                                                       accumulator.baseAddress!)
                             }
                         }
-                        if groupCount == 1 {
-                            accumulated = groupScores
-                        } else {
-                            for index in 0..<entries { accumulated[index] = max(accumulated[index], groupScores[index]) }
+                    }
+                    if blockCount == 1 {
+                        accumulate(block: 0, into: &accumulated)
+                    } else {
+                        // Each block's mean on its own; the largest stays (scores are non-negative).
+                        for block in 0..<blockCount where blockWeightSums[block] > 0 {
+                            var blockScores = [Float](repeating: 0, count: entries)
+                            accumulate(block: block, into: &blockScores)
+                            for index in 0..<entries { accumulated[index] = max(accumulated[index], blockScores[index]) }
                         }
                     }
                 }

@@ -62,11 +62,11 @@ import Testing
         for (got, want) in zip(weighted, weightedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
         #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowWeights: [2, 2])[0][0] == causal,
                 "equal weights: the plain mean, bit for bit")
-        // Grouped (`observation_reduction` max): each query on its own, the larger share wins.
-        let grouped = scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowGroups: [0, 1])[0][0]
-        let groupedExpected = weights.enumerated().map { entry, w in max(entry <= 5 ? w / 17 : 0, entry <= 6 ? w / 18 : 0) }
-        for (got, want) in zip(grouped, groupedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
-        #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowGroups: [0, 0])[0][0] == causal)
+        // In blocks (`observation_reduction` max): each query its own block, the larger share wins.
+        let blocked = scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowBlocks: [0, 1])[0][0]
+        let blockedExpected = weights.enumerated().map { entry, w in max(entry <= 5 ? w / 17 : 0, entry <= 6 ? w / 18 : 0) }
+        for (got, want) in zip(blocked, blockedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
+        #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowBlocks: [0, 0])[0][0] == causal)
 
         // The latent selection on the released scores, budget 5, window 2: candidates 0..5 pool to
         // c·(1.2, 1.6, 3.2, 2.6, 2.4, 2.2) (avg pool 5, zero padding counted), so 2, 3, 4 win
@@ -573,7 +573,7 @@ import Testing
         let scores = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
             .scores(layer: layer, kv: twin.kv, window: window, slots: slots,
                     rowWeights: policy.scoringWeights(positions: positions, newest: newest),
-                    rowGroups: policy.scoringBlocks(positions: positions, newest: newest))
+                    rowBlocks: policy.scoringBlocks(positions: positions, newest: newest))
         let plan = try #require(KVCompressionSelection.entropyLayer(
             scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: policy.poolingKernel,
             pooling: policy.pooling, allocation: policy.allocation, minimumHeadFraction: policy.minimumHeadFraction,
