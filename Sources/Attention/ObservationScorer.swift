@@ -49,6 +49,21 @@ public final class ObservationScorer: @unchecked Sendable {
         let kvHeads = geometry.kvHeadCount
         let group = geometry.groupSize
         let headDim = geometry.headDim
+        guard !slots.isEmpty else { return Array(repeating: Array(repeating: [], count: group), count: kvHeads) }
+        precondition(rowWeights == nil || rowWeights!.count == slots.count, "one weight per observation query")
+        precondition(rowBlocks == nil || rowBlocks!.count == slots.count, "one block per observation query")
+        let allBlocks = rowBlocks ?? Array(repeating: 0, count: slots.count)
+        let blockCount = (allBlocks.max() ?? 0) + 1
+        let blockWeightSums = (0..<blockCount).map { block in
+            slots.indices.reduce(Float(0)) { $0 + (allBlocks[$1] == block ? rowWeights?[$1] ?? 1 : 0) }
+        }
+        precondition(blockWeightSums.contains { $0 > 0 }, "observation query weights must not all be zero")
+        // Queries without weight (or in a block without weight) add nothing: they are dropped
+        // before any logit is computed.
+        let counted = slots.indices.filter { (rowWeights?[$0] ?? 1) > 0 && blockWeightSums[allBlocks[$0]] > 0 }
+        let slots = counted.map { slots[$0] }
+        let blocks = counted.map { allBlocks[$0] }
+        let weights = counted.map { (rowWeights?[$0] ?? 1) / blockWeightSums[allBlocks[$0]] }
         let rows = slots.count
         // Positions and visible counts per lane (computed once, read by the tasks).
         var visible: [[[Int32]]] = []   // [kvHead][member or 0][row]
@@ -67,16 +82,6 @@ public final class ObservationScorer: @unchecked Sendable {
             entryCounts.append(headCounts)
         }
         var flat = [[Float]](repeating: [], count: kvHeads * group)
-        guard rows > 0 else { return (0..<kvHeads).map { Array(flat[$0 * group..<($0 + 1) * group]) } }
-        precondition(rowWeights == nil || rowWeights!.count == rows, "one weight per observation query")
-        precondition(rowBlocks == nil || rowBlocks!.count == rows, "one block per observation query")
-        let blocks = rowBlocks ?? Array(repeating: 0, count: rows)
-        let blockCount = (blocks.max() ?? 0) + 1
-        let blockWeightSums = (0..<blockCount).map { block in
-            (0..<rows).reduce(Float(0)) { $0 + (blocks[$1] == block ? rowWeights?[$1] ?? 1 : 0) }
-        }
-        precondition(blockWeightSums.contains { $0 > 0 }, "observation query weights must not all be zero")
-        let weights = (0..<rows).map { row in blockWeightSums[blocks[row]] > 0 ? (rowWeights?[row] ?? 1) / blockWeightSums[blocks[row]] : 0 }
         let scale = geometry.scale
         let (visibleCounts, counts) = (visible, entryCounts)
         flat.withUnsafeMutableBufferPointer { slotsOut in
@@ -101,7 +106,7 @@ public final class ObservationScorer: @unchecked Sendable {
                     }
                     func accumulate(block: Int, into scores: inout [Float]) {
                         scores.withUnsafeMutableBufferPointer { accumulator in
-                            for row in 0..<rows where blocks[row] == block && weights[row] > 0 {
+                            for row in 0..<rows where blocks[row] == block {
                                 ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weights[row],
                                                       accumulator.baseAddress!)
                             }

@@ -30,10 +30,11 @@ import Testing
         return (kv, window, geometry)
     }
 
-    /// Hand-computed scores of the released latent window: 2 observation queries at positions
-    /// 5 and 6 over 8 entries of weights w = (4, 1, 1, 2, 8, 1, 1, 2). The released mask lets
-    /// each query see one entry past itself (limit offset 1): query 5 normalises over entries
-    /// 0..6 (sum 18), query 6 over 0..7 (sum 20); causally (offset 0) over 0..5 (17) and 0..6 (18).
+    /// Hand-computed scores of 2 observation queries at positions 5 and 6 over 8 entries of
+    /// weights w = (4, 1, 1, 2, 8, 1, 1, 2): the released latent window, whose mask lets each query
+    /// see one entry past itself (limit offset 1: query 5 normalises over entries 0..6, sum 18,
+    /// query 6 over 0..7, sum 20), then causally (offset 0: over 0..5, 17, and 0..6, 18) as a plain,
+    /// a weighted (`older_query_weight`) and a block-max (`observation_reduction` max) mean.
     @Test func latentScoresFixture() throws {
         let weights: [Double] = [4, 1, 1, 2, 8, 1, 1, 2]
         let (kv, window, geometry) = try Self.weightedCache(weights)
@@ -62,6 +63,11 @@ import Testing
         for (got, want) in zip(weighted, weightedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
         #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowWeights: [2, 2])[0][0] == causal,
                 "equal weights: the plain mean, bit for bit")
+        let newestAlone = scorer.scores(layer: 0, kv: kv, window: window, slots: [slots[1]])[0][0]
+        #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowWeights: [0, 1])[0][0] == newestAlone,
+                "a query without weight is dropped: the newest query alone, bit for bit")
+        #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowWeights: [0, 1], rowBlocks: [0, 1])[0][0]
+                == newestAlone, "a block without weight is left out")
         // In blocks (`observation_reduction` max): each query its own block, the larger share wins.
         let blocked = scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowBlocks: [0, 1])[0][0]
         let blockedExpected = weights.enumerated().map { entry, w in max(entry <= 5 ? w / 17 : 0, entry <= 6 ? w / 18 : 0) }
