@@ -236,9 +236,19 @@ public final class KVCompressor: @unchecked Sendable {
         let rowWeights = policy.scoringWeights(positions: slotPositions, newest: kv.positionCount - 1)
         let rowBlocks = policy.scoringBlocks(positions: slotPositions, newest: kv.positionCount - 1)
         for layer in 0..<layerCount {
-            let scores = scorer.scores(layer: layer, kv: kv, window: window!, slots: slots, rowWeights: rowWeights,
-                                       rowBlocks: rowBlocks)
-            let aggregated = scores.map { Self.reduce($0, policy.groupReduction) }
+            let aggregated: [[Float]]
+            if policy.observationReduction == .adaptive, let rowBlocks {
+                let blockSizes = (0...(rowBlocks.max() ?? 0)).map { block in rowBlocks.count { $0 == block } }
+                let keep = max(1, meanBudget - policy.sinkTokens - policy.windowTokens)
+                aggregated = scorer.blockScores(layer: layer, kv: kv, window: window!, slots: slots, rowBlocks: rowBlocks).map { members in
+                    let blocks = blockSizes.indices.map { block in Self.reduce(members.map { $0[block] }, policy.groupReduction) }
+                    return KVCompressionSelection.recencyChoice(blocks: blocks, blockSizes: blockSizes, keep: keep,
+                                                                recent: policy.windowTokens).scores
+                }
+            } else {
+                aggregated = scorer.scores(layer: layer, kv: kv, window: window!, slots: slots, rowWeights: rowWeights,
+                                           rowBlocks: rowBlocks).map { Self.reduce($0, policy.groupReduction) }
+            }
             guard let plan = KVCompressionSelection.entropyLayer(
                 scores: aggregated, total: meanBudget * kvHeads, sinks: policy.sinkTokens, recent: policy.windowTokens,
                 kernel: policy.poolingKernel, pooling: policy.pooling, allocation: policy.allocation,

@@ -46,10 +46,27 @@ public final class ObservationScorer: @unchecked Sendable {
     /// mean, and an entry scores the largest of the means (a block without weight is left out).
     public func scores(layer: Int, kv: KVSequence, window: ObservationWindow, slots: [(slot: Int, position: Int)],
                        limitOffset: Int = 0, rowWeights: [Float]? = nil, rowBlocks: [Int]? = nil) -> [[[Float]]] {
+        accumulate(layer: layer, kv: kv, window: window, slots: slots, limitOffset: limitOffset, rowWeights: rowWeights,
+                   rowBlocks: rowBlocks, keepBlocksApart: false).map { $0.map { $0[0] } }
+    }
+
+    /// As `scores` with `rowBlocks`, but each block's mean on its own: per KV head, per query head
+    /// of its group, per block (0 ... the largest index; a block without queries scores 0), the
+    /// scores of the entries. Causal (limit offset 0).
+    public func blockScores(layer: Int, kv: KVSequence, window: ObservationWindow, slots: [(slot: Int, position: Int)],
+                            rowBlocks: [Int]) -> [[[[Float]]]] {
+        accumulate(layer: layer, kv: kv, window: window, slots: slots, limitOffset: 0, rowWeights: nil, rowBlocks: rowBlocks,
+                   keepBlocksApart: true)
+    }
+
+    /// [kvHead][member][block or 0][entry]: one score list per block with `keepBlocksApart`,
+    /// else one (the mean, or the largest of the block means).
+    private func accumulate(layer: Int, kv: KVSequence, window: ObservationWindow, slots: [(slot: Int, position: Int)],
+                            limitOffset: Int, rowWeights: [Float]?, rowBlocks: [Int]?, keepBlocksApart: Bool) -> [[[[Float]]]] {
         let kvHeads = geometry.kvHeadCount
         let group = geometry.groupSize
         let headDim = geometry.headDim
-        guard !slots.isEmpty else { return Array(repeating: Array(repeating: [], count: group), count: kvHeads) }
+        guard !slots.isEmpty else { return Array(repeating: Array(repeating: [[]], count: group), count: kvHeads) }
         precondition(rowWeights == nil || rowWeights!.count == slots.count, "one weight per observation query")
         precondition(rowBlocks == nil || rowBlocks!.count == slots.count, "one block per observation query")
         let allBlocks = rowBlocks ?? Array(repeating: 0, count: slots.count)
@@ -81,7 +98,7 @@ public final class ObservationScorer: @unchecked Sendable {
             visible.append(headVisible)
             entryCounts.append(headCounts)
         }
-        var flat = [[Float]](repeating: [], count: kvHeads * group)
+        var flat = [[[Float]]](repeating: [], count: kvHeads * group)
         let scale = geometry.scale
         let (visibleCounts, counts) = (visible, entryCounts)
         flat.withUnsafeMutableBufferPointer { slotsOut in
@@ -104,7 +121,7 @@ public final class ObservationScorer: @unchecked Sendable {
                         ei_kv_logits(work.queries, headDim, Int32(rows), Int32(headDim), scale, &list, work.logits, entries,
                                      work.block)
                     }
-                    func accumulate(block: Int, into scores: inout [Float]) {
+                    func addBlock(_ block: Int, into scores: inout [Float]) {
                         scores.withUnsafeMutableBufferPointer { accumulator in
                             for row in 0..<rows where blocks[row] == block {
                                 ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weights[row],
@@ -113,17 +130,22 @@ public final class ObservationScorer: @unchecked Sendable {
                         }
                     }
                     if blockCount == 1 {
-                        accumulate(block: 0, into: &accumulated)
+                        addBlock(0, into: &accumulated)
+                    } else if keepBlocksApart {
+                        var perBlock = [[Float]](repeating: accumulated, count: blockCount)
+                        for block in 0..<blockCount where blockWeightSums[block] > 0 { addBlock(block, into: &perBlock[block]) }
+                        slotsOut[task] = perBlock
+                        return
                     } else {
                         // Each block's mean on its own; the largest stays (scores are non-negative).
                         for block in 0..<blockCount where blockWeightSums[block] > 0 {
                             var blockScores = [Float](repeating: 0, count: entries)
-                            accumulate(block: block, into: &blockScores)
+                            addBlock(block, into: &blockScores)
                             for index in 0..<entries { accumulated[index] = max(accumulated[index], blockScores[index]) }
                         }
                     }
                 }
-                slotsOut[task] = accumulated
+                slotsOut[task] = keepBlocksApart ? Array(repeating: accumulated, count: blockCount) : [accumulated]
             }
         }
         return (0..<kvHeads).map { Array(flat[$0 * group..<($0 + 1) * group]) }

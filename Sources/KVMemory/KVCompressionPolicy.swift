@@ -67,6 +67,18 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case max
     }
 
+    /// How the `entropy` policy combines its scoring queries' attention into an entry's score.
+    public enum ObservationReduction: String, Sendable, CaseIterable {
+        /// The (weighted) mean over every scoring query.
+        case mean
+        /// The largest of the means of blocks of `windowTokens` queries.
+        case max
+        /// Per KV head, the mean over every scoring query or over the newest block alone, whichever
+        /// would have kept more of the newest block's attention had it chosen one block earlier
+        /// (`KVCompressionSelection.recencyChoice`).
+        case adaptive
+    }
+
     public var kind: Kind
     /// Mean entries kept per KV head per layer (per query head for GQA-expanding baselines).
     public var budget = 1024
@@ -101,11 +113,16 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// (weighted) mean over all of them. `max`: the queries form blocks of `windowTokens`,
     /// counted back from the newest, each block's mean is taken, and an entry scores the largest,
     /// so what the recent queries need is not diluted by the older ones, and the reverse.
+    /// `adaptive`: per KV head, the mean over all of them or the newest block's alone, chosen by
+    /// a backtest one block back (`ObservationReduction.adaptive`).
     ///
     /// `mean` for now. Measured like `olderQueryWeight`, `max` lowered the 16K mean KL on the
     /// license text (0.561 / 0.364 / 0.195) and on Python at 1,024 and 2,048 (0.087 / 0.042)
     /// but raised it on Python at 512 (0.264); the needle tasks have not been run with it.
-    public var observationReduction = GroupReduction.mean
+    /// `adaptive` lowered it on Python at 512 and 2,048 (0.238 / 0.106 / 0.044 against 0.253 /
+    /// 0.104 / 0.047) but raised it on the license text at 512 (16K window 0: 0.265 against
+    /// 0.251; 32K: 0.367 against 0.358), so no default closes the 512 bars (docs/BENCHMARKS.md).
+    public var observationReduction = ObservationReduction.mean
     /// `latent` and `entropy`: generated tokens whose queries join the window before the
     /// output-aware compression (the released `decode_gap`, N_D).
     public var decodeGap = 16
@@ -238,11 +255,11 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Blocks of scoring queries at `positions` (ascending) when the newest processed token is at
-    /// `newest`, for `observationReduction` `max`: block b holds the queries b·`windowTokens` to
-    /// (b+1)·`windowTokens` − 1 tokens before the newest, numbered from 0 for the oldest block;
-    /// nil for `mean`.
+    /// `newest`, for `observationReduction` `max` and `adaptive`: block b holds the queries
+    /// b·`windowTokens` to (b+1)·`windowTokens` − 1 tokens before the newest, numbered from 0 for
+    /// the oldest block; nil for `mean`.
     public func scoringBlocks(positions: [Int], newest: Int) -> [Int]? {
-        guard observationReduction == .max, let oldest = positions.first else { return nil }
+        guard observationReduction != .mean, let oldest = positions.first else { return nil }
         let last = (newest - oldest) / windowTokens
         return positions.map { last - (newest - $0) / windowTokens }
     }
@@ -276,7 +293,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight == 1 ? "" : "@\(olderQueryWeight)")\(observationReduction == .mean ? "" : "/max"),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight == 1 ? "" : "@\(olderQueryWeight)")\(observationReduction == .mean ? "" : "/" + observationReduction.rawValue),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
         }
     }
 }
@@ -345,7 +362,7 @@ extension KVCompressionPolicy {
     public static let booleanKnobs: Set<String> = ["expand_gqa"]
     public static let stringKnobs: [String: [String]] = [
         "pooling": Pooling.allCases.map(\.rawValue), "allocation": Allocation.allCases.map(\.rawValue),
-        "group_reduction": GroupReduction.allCases.map(\.rawValue), "observation_reduction": GroupReduction.allCases.map(\.rawValue),
+        "group_reduction": GroupReduction.allCases.map(\.rawValue), "observation_reduction": ObservationReduction.allCases.map(\.rawValue),
         "chunk_alignment": ChunkAlignment.allCases.map(\.rawValue),
     ]
 
@@ -417,7 +434,7 @@ extension KVCompressionPolicy {
         case "pooling": pooling = Pooling(rawValue: value)!
         case "allocation": allocation = Allocation(rawValue: value)!
         case "chunk_alignment": chunkAlignment = ChunkAlignment(rawValue: value)!
-        case "observation_reduction": observationReduction = GroupReduction(rawValue: value)!
+        case "observation_reduction": observationReduction = ObservationReduction(rawValue: value)!
         default: groupReduction = GroupReduction(rawValue: value)!
         }
     }
@@ -440,8 +457,8 @@ extension KVCompressionPolicy {
                 let knob = scoringTokens == windowTokens ? "window_tokens" : "observation_tokens"
                 throw KVCompressionPolicyError("KV compression 'decode_gap' (\(decodeGap)) must not exceed '\(knob)' (\(scoringTokens)): the scoring queries hold the generated ones")
             }
-            if kind == .entropy && observationReduction == .max && olderQueryWeight != 1 {
-                throw KVCompressionPolicyError("KV compression knob 'older_query_weight' applies to 'observation_reduction' mean only: with max every block of queries is scored on its own")
+            if kind == .entropy && observationReduction != .mean && olderQueryWeight != 1 {
+                throw KVCompressionPolicyError("KV compression knob 'older_query_weight' applies to 'observation_reduction' mean only: with \(observationReduction.rawValue) every block of queries is scored on its own")
             }
             if kind == .entropy && budget <= windowTokens + sinkTokens {
                 throw KVCompressionPolicyError("KV compression 'budget' (\(budget)) must exceed 'window_tokens' + 'sink_tokens' (\(windowTokens + sinkTokens))")

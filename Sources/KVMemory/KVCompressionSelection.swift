@@ -90,6 +90,36 @@ public enum KVCompressionSelection {
 
     // MARK: - The entropy policy
 
+    /// `observation_reduction` adaptive: one KV head's scores from the block means of its scoring
+    /// queries (`blocks`, oldest first, `blockSizes` queries each): the mean over every query, or
+    /// the newest block's mean alone. The choice is a backtest one block back: the older blocks'
+    /// mean and the newest older block's mean each pick their `keep` best entries among those
+    /// before the last `recent` (kept anyway); the one whose picks hold more of the newest block's
+    /// attention wins (ties to every query). So a head whose recent queries attend what the older
+    /// ones did not scores with the newest block, and a head that returns to what earlier queries
+    /// read scores with all of them. With fewer than three blocks: the mean over every query.
+    public static func recencyChoice(blocks: [[Float]], blockSizes: [Int], keep: Int, recent: Int)
+        -> (scores: [Float], newestAlone: Bool) {
+        precondition(blocks.count == blockSizes.count && !blocks.isEmpty, "one size per block")
+        func mean(_ range: Range<Int>) -> [Float] {
+            var result = [Float](repeating: 0, count: blocks[0].count)
+            let total = Float(blockSizes[range].reduce(0, +))
+            guard total > 0 else { return result }
+            for block in range where blockSizes[block] > 0 {
+                let weight = Float(blockSizes[block]) / total
+                for entry in result.indices { result[entry] += weight * blocks[block][entry] }
+            }
+            return result
+        }
+        let every = mean(0..<blocks.count)
+        guard blocks.count >= 3, let newest = blocks.last else { return (every, false) }
+        let candidates = max(0, newest.count - recent)
+        func heldByNewest(_ picks: [Int32]) -> Double { picks.reduce(0) { $0 + Double(newest[Int($1)]) } }
+        let older = heldByNewest(TopK.largest(mean(0..<blocks.count - 1), count: keep) { $0 < candidates })
+        let recentOnly = heldByNewest(TopK.largest(blocks[blocks.count - 2], count: keep) { $0 < candidates })
+        return recentOnly > older ? (newest, true) : (every, false)
+    }
+
     /// One layer's decision under the `entropy` policy.
     public struct LayerPlan: Sendable, Equatable {
         /// Per KV head: kept entry indices, ascending.

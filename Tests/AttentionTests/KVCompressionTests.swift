@@ -73,6 +73,11 @@ import Testing
         let blockedExpected = weights.enumerated().map { entry, w in max(entry <= 5 ? w / 17 : 0, entry <= 6 ? w / 18 : 0) }
         for (got, want) in zip(blocked, blockedExpected) { #expect(abs(Double(got) - want) < 1e-6) }
         #expect(scorer.scores(layer: 0, kv: kv, window: window, slots: slots, rowBlocks: [0, 0])[0][0] == causal)
+        let apart = scorer.blockScores(layer: 0, kv: kv, window: window, slots: slots, rowBlocks: [0, 1])[0][0]
+        #expect(apart.count == 2 && zip(apart[0], apart[1]).map { max($0, $1) } == blocked, "the block means, kept apart")
+        for (got, want) in zip(apart[1], weights.enumerated().map { entry, w in entry <= 6 ? w / 18 : 0 }) {
+            #expect(abs(Double(got) - want) < 1e-6)
+        }
 
         // The latent selection on the released scores, budget 5, window 2: candidates 0..5 pool to
         // c·(1.2, 1.6, 3.2, 2.6, 2.4, 2.2) (avg pool 5, zero padding counted), so 2, 3, 4 win
@@ -554,6 +559,25 @@ import Testing
         }
     }
 
+    /// entropy with `observation_reduction` adaptive: per KV head, the round scores with every
+    /// query or with the newest block alone, as `recencyChoice` decides on the block means; it
+    /// keeps what that selects by hand.
+    @Test func entropyChoosesItsScoringQueriesPerHead() throws {
+        var adaptive = Self.policy(.entropy, budget: 24)
+        adaptive.observationTokens = 24
+        adaptive.observationReduction = .adaptive
+        let drivers = try [adaptive, Self.twinPolicy(adaptive)].map { try Driver($0) }
+        for driver in drivers { Self.driveToTheOutputAwareRound(driver) }
+        for layer in 0..<2 {
+            let byHand = try Self.keptByHand(twin: drivers[1], policy: adaptive, layer: layer)
+            for kvHead in 0..<2 { #expect(drivers[0].kv.positions(layer: layer, kvHead: kvHead) == byHand[kvHead]) }
+        }
+        #expect(try KVCompressionPolicy.parse("entropy:512:observation_reduction=adaptive").description.contains("observe=128/adaptive"))
+        #expect(throws: KVCompressionPolicyError.self) {
+            try KVCompressionPolicy.parse("entropy:512:observation_reduction=adaptive:older_query_weight=0.5")
+        }
+    }
+
     /// `policy` with a budget no cache here reaches: a twin that records the same queries and
     /// never compresses, so its entry i is position i.
     static func twinPolicy(_ policy: KVCompressionPolicy) -> KVCompressionPolicy {
@@ -569,19 +593,30 @@ import Testing
     }
 
     /// What `policy`'s output-aware round at budget 24 keeps in `layer`, computed by hand (the
-    /// scorer with the policy's query weights and blocks, the group mean, `entropyLayer`) on an
+    /// scorer with the policy's query weights and blocks, the group mean, `recencyChoice` when
+    /// adaptive, `entropyLayer`) on an
     /// uncompacted `twin` driven the same way.
     static func keptByHand(twin: Driver, policy: KVCompressionPolicy, layer: Int) throws -> [[Int32]] {
         let window = try #require(twin.compressor.window)
         let newest = twin.kv.positionCount - 1
         let slots = window.slots(endingAt: twin.kv.positionCount, count: policy.scoringTokens)
         let positions = slots.map(\.position)
-        let scores = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
-            .scores(layer: layer, kv: twin.kv, window: window, slots: slots,
-                    rowWeights: policy.scoringWeights(positions: positions, newest: newest),
-                    rowBlocks: policy.scoringBlocks(positions: positions, newest: newest))
+        let scorer = ObservationScorer(geometry: twin.geometry, threads: ThreadPool(threadCount: 2))
+        let rowBlocks = policy.scoringBlocks(positions: positions, newest: newest)
+        let aggregated: [[Float]]
+        if policy.observationReduction == .adaptive, let rowBlocks {
+            let sizes = (0...rowBlocks.max()!).map { block in rowBlocks.count { $0 == block } }
+            aggregated = scorer.blockScores(layer: layer, kv: twin.kv, window: window, slots: slots, rowBlocks: rowBlocks).map { members in
+                let blocks = sizes.indices.map { block in KVCompressor.reduce(members.map { $0[block] }, .mean) }
+                return KVCompressionSelection.recencyChoice(blocks: blocks, blockSizes: sizes, keep: 24 - 2 - 8, recent: 8).scores
+            }
+        } else {
+            aggregated = scorer.scores(layer: layer, kv: twin.kv, window: window, slots: slots,
+                                       rowWeights: policy.scoringWeights(positions: positions, newest: newest),
+                                       rowBlocks: rowBlocks).map { KVCompressor.reduce($0, .mean) }
+        }
         let plan = try #require(KVCompressionSelection.entropyLayer(
-            scores: scores.map { KVCompressor.reduce($0, .mean) }, total: 48, sinks: 2, recent: 8, kernel: policy.poolingKernel,
+            scores: aggregated, total: 48, sinks: 2, recent: 8, kernel: policy.poolingKernel,
             pooling: policy.pooling, allocation: policy.allocation, minimumHeadFraction: policy.minimumHeadFraction,
             maximumHeadFactor: policy.maximumHeadFactor, forwardDecay: policy.forwardDecay(meanBudget: 24),
             positions: (0..<2).map { twin.kv.positions(layer: layer, kvHead: $0) }))

@@ -229,6 +229,26 @@ import Testing
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:2048:novelty_kernel=10") }
     }
 
+    /// `observation_reduction` adaptive, by hand. Three blocks of queries (2, 1 and 1 queries) over
+    /// six entries, the last one recent; keep 2. The older blocks' mean (2·b0 + b1) / 3 =
+    /// (0.4, 0.2, 0.167, 0.133, 0, 0.1) picks entries 0 and 1, the newest older block b1 picks 2
+    /// and 3. When the newest block attends 2 and 3 (0.8 against 0.1) it scores alone; when it
+    /// attends 0 and 1 the mean over every query, (2·b0 + b1 + b2) / 4, scores.
+    @Test func recencyChoiceBacktestsOneBlockBack() {
+        let b0: [Float] = [0.6, 0.3, 0, 0, 0, 0.1], b1: [Float] = [0, 0, 0.5, 0.4, 0, 0.1]
+        let followsTheRecent: [Float] = [0.1, 0, 0.3, 0.5, 0, 0.1], returnsToTheOlder: [Float] = [0.5, 0.3, 0.1, 0, 0, 0.1]
+        let recent = KVCompressionSelection.recencyChoice(blocks: [b0, b1, followsTheRecent], blockSizes: [2, 1, 1], keep: 2, recent: 1)
+        #expect(recent.newestAlone && recent.scores == followsTheRecent)
+        let older = KVCompressionSelection.recencyChoice(blocks: [b0, b1, returnsToTheOlder], blockSizes: [2, 1, 1], keep: 2, recent: 1)
+        #expect(!older.newestAlone)
+        for (got, want) in zip(older.scores, [0.425, 0.225, 0.15, 0.1, 0, 0.1] as [Float]) { #expect(abs(got - want) < 1e-6) }
+        let evenly: [Float] = [0.2, 0, 0.2, 0, 0, 0.1]
+        #expect(!KVCompressionSelection.recencyChoice(blocks: [b0, b1, evenly], blockSizes: [2, 1, 1], keep: 2, recent: 1).newestAlone,
+                "a tie goes to every query")
+        let two = KVCompressionSelection.recencyChoice(blocks: [b1, followsTheRecent], blockSizes: [1, 1], keep: 2, recent: 1)
+        #expect(!two.newestAlone && two.scores == zip(b1, followsTheRecent).map { ($0 + $1) / 2 }, "two blocks: no backtest")
+    }
+
     @Test func policyNamesKnobsAndTheCommandLineForm() throws {
         let parsed = try KVCompressionPolicy.parse("entropy:512")
         #expect(parsed.kind == .entropy && parsed.budget == 512)
