@@ -235,11 +235,12 @@ public final class KVCompressor: @unchecked Sendable {
         let slotPositions = slots.map(\.position)
         let rowWeights = policy.scoringWeights(positions: slotPositions, newest: kv.positionCount - 1)
         let rowBlocks = policy.scoringBlocks(positions: slotPositions, newest: kv.positionCount - 1)
+        // `adaptive`: queries per block, and the entries a head's backtest picks (the same for every layer).
+        let blockSizes = rowBlocks.map { blocks in (0...(blocks.max() ?? 0)).map { block in blocks.count { $0 == block } } } ?? []
+        let keep = max(1, meanBudget - policy.sinkTokens - policy.windowTokens)
         for layer in 0..<layerCount {
             let aggregated: [[Float]]
             if policy.observationReduction == .adaptive, let rowBlocks {
-                let blockSizes = (0...(rowBlocks.max() ?? 0)).map { block in rowBlocks.count { $0 == block } }
-                let keep = max(1, meanBudget - policy.sinkTokens - policy.windowTokens)
                 aggregated = scorer.blockScores(layer: layer, kv: kv, window: window!, slots: slots, rowBlocks: rowBlocks).map { members in
                     let blocks = blockSizes.indices.map { block in Self.reduce(members.map { $0[block] }, policy.groupReduction) }
                     return KVCompressionSelection.recencyChoice(blocks: blocks, blockSizes: blockSizes, keep: keep,

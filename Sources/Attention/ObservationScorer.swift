@@ -107,7 +107,8 @@ public final class ObservationScorer: @unchecked Sendable {
                 let member = task % group
                 let lane = counts[kvHead].count > 1 ? member : 0
                 let entries = counts[kvHead][lane]
-                var accumulated = [Float](repeating: 0, count: entries)
+                // Each block's (weighted) mean on its own; a block without weight stays 0.
+                var perBlock = [[Float]](repeating: [Float](repeating: 0, count: entries), count: blockCount)
                 let work = self.scratch[thread]
                 work.ensure(logits: rows * max(1, entries), queries: rows * headDim, block: KVLayout.blockTokens * headDim)
                 let head = kvHead * group + member
@@ -121,31 +122,18 @@ public final class ObservationScorer: @unchecked Sendable {
                         ei_kv_logits(work.queries, headDim, Int32(rows), Int32(headDim), scale, &list, work.logits, entries,
                                      work.block)
                     }
-                    func addBlock(_ block: Int, into scores: inout [Float]) {
-                        scores.withUnsafeMutableBufferPointer { accumulator in
+                    for block in 0..<blockCount where blockWeightSums[block] > 0 {
+                        perBlock[block].withUnsafeMutableBufferPointer { accumulator in
                             for row in 0..<rows where blocks[row] == block {
                                 ei_softmax_accumulate(work.logits + row * entries, visibleCounts[kvHead][lane][row], weights[row],
                                                       accumulator.baseAddress!)
                             }
                         }
                     }
-                    if blockCount == 1 {
-                        addBlock(0, into: &accumulated)
-                    } else if keepBlocksApart {
-                        var perBlock = [[Float]](repeating: accumulated, count: blockCount)
-                        for block in 0..<blockCount where blockWeightSums[block] > 0 { addBlock(block, into: &perBlock[block]) }
-                        slotsOut[task] = perBlock
-                        return
-                    } else {
-                        // Each block's mean on its own; the largest stays (scores are non-negative).
-                        for block in 0..<blockCount where blockWeightSums[block] > 0 {
-                            var blockScores = [Float](repeating: 0, count: entries)
-                            addBlock(block, into: &blockScores)
-                            for index in 0..<entries { accumulated[index] = max(accumulated[index], blockScores[index]) }
-                        }
-                    }
                 }
-                slotsOut[task] = keepBlocksApart ? Array(repeating: accumulated, count: blockCount) : [accumulated]
+                // Combined, the largest block mean stays (scores are non-negative).
+                slotsOut[task] = keepBlocksApart || blockCount == 1
+                    ? perBlock : [perBlock.dropFirst().reduce(perBlock[0]) { zip($0, $1).map { max($0, $1) } }]
             }
         }
         return (0..<kvHeads).map { Array(flat[$0 * group..<($0 + 1) * group]) }
