@@ -233,7 +233,7 @@ public final class KVCompressor: @unchecked Sendable {
         let forwardDecay = policy.forwardDecay(meanBudget: meanBudget)
         let noveltyShare = policy.noveltyShare(meanBudget: meanBudget)
         let slotPositions = slots.map(\.position)
-        let rowWeights = policy.scoringWeights(positions: slotPositions, newest: kv.positionCount - 1)
+        let rowWeights = policy.scoringWeights(positions: slotPositions, newest: kv.positionCount - 1, meanBudget: meanBudget)
         let rowBlocks = policy.scoringBlocks(positions: slotPositions, newest: kv.positionCount - 1)
         // `adaptive`: queries per block, and the entries a head's backtest picks (the same for every layer).
         let blockSizes = rowBlocks.map { blocks in (0...(blocks.max() ?? 0)).map { block in blocks.count { $0 == block } } } ?? []

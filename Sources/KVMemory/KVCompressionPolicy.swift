@@ -101,14 +101,29 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// `entropy`: the weight of a scoring query older than the last `windowTokens` processed
     /// tokens, relative to the recent ones' 1 (the scores are the weighted mean of the queries'
     /// attention). 1: every scoring query counts the same; 0: only the last `windowTokens` score,
-    /// like `observation_tokens` 0, while the rounds still wait for the same queries.
+    /// like `observation_tokens` 0, while the rounds still wait for the same queries. nil (the
+    /// default): set by the round's mean budget per head, `olderQueryWeight(meanBudget:)`.
+    public var olderQueryWeight: Double?
+    /// From a mean budget of `recencyWeightBudget` entries per head up, the default weight of the
+    /// older scoring queries is `defaultOlderQueryWeight`; below it, 1.
     ///
-    /// 1 for now. Measured on Qwen2.5-Coder-0.5B, 16K decode-kl at budgets 512 / 1,024 / 2,048
-    /// (docs/BENCHMARKS.md), 0.5 lowered the mean KL on the license text (3 windows: 0.558 /
-    /// 0.365 / 0.178 against 0.566 / 0.367 / 0.213) and on Python source at 1,024 and 2,048
-    /// (2 windows: 0.092 / 0.041 against 0.104 / 0.047) but raised it at 512 (0.272 against
-    /// 0.253); the needle tasks have not been run with it.
-    public var olderQueryWeight: Double = 1
+    /// By measurement (Qwen2.5-Coder-0.5B, decode-kl KL over 256 teacher-forced tokens,
+    /// docs/BENCHMARKS.md): at 2,048, 0.5 lowered the mean KL on every set of windows — 16K
+    /// license text (3 windows) 0.178 against 0.213, 16K Python source (2) 0.041 against 0.047,
+    /// 32K (license and 2 Python) 0.229 against 0.231 — and answered the 16K second turn and
+    /// multi-query prompts it was run on as the default did, prompt by prompt. At 1,024 it lowered
+    /// KL too (0.365 / 0.092 / 0.284 against 0.367 / 0.104 / 0.295) but its needle answers were
+    /// not all compared; at 512 it raised KL on Python (0.272 against 0.253).
+    public static let recencyWeightBudget = 2048
+    public static let defaultOlderQueryWeight = 0.5
+
+    /// The older scoring queries' weight a round uses when it keeps `meanBudget` entries per head
+    /// on average (always 1 when `observationReduction` is not `mean`).
+    public func olderQueryWeight(meanBudget: Int) -> Double {
+        if let olderQueryWeight { return olderQueryWeight }
+        guard observationReduction == .mean else { return 1 }
+        return meanBudget >= Self.recencyWeightBudget ? Self.defaultOlderQueryWeight : 1
+    }
     /// `entropy`: how the scoring queries' attention combines into an entry's score. `mean`: the
     /// (weighted) mean over all of them. `max`: the queries form blocks of `windowTokens`,
     /// counted back from the newest, each block's mean is taken, and an entry scores the largest,
@@ -247,11 +262,13 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     public var scoringTokens: Int { kind == .entropy ? max(windowTokens, observationTokens) : windowTokens }
 
     /// Relative weights of scoring queries at `positions` (ascending) when the newest processed
-    /// token is at `newest`: 1 within the last `windowTokens`, `olderQueryWeight` before; nil when
-    /// every query counts the same.
-    public func scoringWeights(positions: [Int], newest: Int) -> [Float]? {
-        guard olderQueryWeight != 1 else { return nil }
-        return positions.map { newest - $0 < windowTokens ? 1 : Float(olderQueryWeight) }
+    /// token is at `newest`, for a round keeping `meanBudget` entries per head on average: 1
+    /// within the last `windowTokens`, `olderQueryWeight(meanBudget:)` before; nil when every
+    /// query counts the same.
+    public func scoringWeights(positions: [Int], newest: Int, meanBudget: Int) -> [Float]? {
+        let older = olderQueryWeight(meanBudget: meanBudget)
+        guard older != 1 else { return nil }
+        return positions.map { newest - $0 < windowTokens ? 1 : Float(older) }
     }
 
     /// Blocks of scoring queries at `positions` (ascending) when the newest processed token is at
@@ -293,7 +310,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight == 1 ? "" : "@\(olderQueryWeight)")\(observationReduction == .mean ? "" : "/" + observationReduction.rawValue),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight.map { "@\($0)" } ?? "")\(observationReduction == .mean ? "" : "/" + observationReduction.rawValue),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
         }
     }
 }
@@ -457,7 +474,7 @@ extension KVCompressionPolicy {
                 let knob = scoringTokens == windowTokens ? "window_tokens" : "observation_tokens"
                 throw KVCompressionPolicyError("KV compression 'decode_gap' (\(decodeGap)) must not exceed '\(knob)' (\(scoringTokens)): the scoring queries hold the generated ones")
             }
-            if kind == .entropy && observationReduction != .mean && olderQueryWeight != 1 {
+            if kind == .entropy && observationReduction != .mean, let olderQueryWeight, olderQueryWeight != 1 {
                 throw KVCompressionPolicyError("KV compression knob 'older_query_weight' applies to 'observation_reduction' mean only: with \(observationReduction.rawValue) every block of queries is scored on its own")
             }
             if kind == .entropy && budget <= windowTokens + sinkTokens {

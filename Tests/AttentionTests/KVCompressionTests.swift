@@ -502,10 +502,9 @@ import Testing
         zeroWeight.olderQueryWeight = 0
         var halfWeight = zeroWeight
         halfWeight.olderQueryWeight = 0.5
-        #expect(halfWeight.scoringWeights(positions: Array(188...203), newest: 203)
+        #expect(halfWeight.scoringWeights(positions: Array(188...203), newest: 203, meanBudget: 24)
                 == Array(repeating: 0.5, count: 8) + Array(repeating: 1, count: 8))
-        #expect(zeroWeight.scoringWeights(positions: [195, 196], newest: 203) == [0, 1])
-        #expect(KVCompressionPolicy(kind: .entropy).scoringWeights(positions: [0, 1], newest: 200) == nil, "1: unweighted")
+        #expect(zeroWeight.scoringWeights(positions: [195, 196], newest: 203, meanBudget: 24) == [0, 1])
 
         let drivers = try [recentOnly, zeroWeight, halfWeight, Self.twinPolicy(halfWeight)].map { try Driver($0) }
         for driver in drivers { Self.driveToTheOutputAwareRound(driver) }
@@ -526,6 +525,41 @@ import Testing
         #expect(halfDiffers, "the older queries change the selection at weight 0.5")
         #expect(try KVCompressionPolicy.parse("entropy:512:older_query_weight=0.25").olderQueryWeight == 0.25)
         #expect(throws: KVCompressionPolicyError.self) { try KVCompressionPolicy.parse("entropy:512:older_query_weight=2") }
+    }
+
+    /// The default older-query weight follows the round's mean budget: 1 (unweighted) below
+    /// `recencyWeightBudget`, 0.5 from it up, 1 whenever `observation_reduction` is not mean; an
+    /// explicit weight holds at every budget. The rounds use it: at a mean budget of 2,048 the
+    /// default policy keeps what an explicit 0.5 keeps, at 1,024 what an explicit 1 keeps.
+    @Test func olderQueryWeightFollowsTheBudget() throws {
+        let byBudget = KVCompressionPolicy(kind: .entropy)
+        #expect(byBudget.olderQueryWeight == nil && byBudget.description.contains("observe=128,"))
+        #expect([24, 1024, 2047, 2048, 4096].map { byBudget.olderQueryWeight(meanBudget: $0) } == [1, 1, 1, 0.5, 0.5])
+        #expect(byBudget.scoringWeights(positions: [0, 1], newest: 200, meanBudget: 1024) == nil, "1: unweighted")
+        #expect(byBudget.scoringWeights(positions: [150, 190], newest: 200, meanBudget: 2048) == [0.5, 1])
+        let explicit = try KVCompressionPolicy.parse("entropy:2048:older_query_weight=1")
+        #expect(explicit.olderQueryWeight(meanBudget: 2048) == 1 && explicit.description.contains("observe=128@1.0"))
+        #expect(try KVCompressionPolicy.parse("entropy:512:older_query_weight=0.25").olderQueryWeight(meanBudget: 4096) == 0.25)
+        for reduction in ["max", "adaptive"] {
+            #expect(try KVCompressionPolicy.parse("entropy:2048:observation_reduction=\(reduction)").olderQueryWeight(meanBudget: 2048) == 1)
+        }
+
+        // Rounds at mean budget 2,048 (default against explicit 0.5) and 1,024 (default against explicit 1).
+        func keptPositions(_ text: String) throws -> [[Int32]] {
+            var policy = try KVCompressionPolicy.parse(text)
+            policy.observationTokens = 16
+            let driver = try Driver(policy)
+            driver.forward(2600, prompt: 2600)
+            for _ in 0..<policy.decodeGap { driver.forward(1, prompt: 2600) }
+            #expect(driver.compressor.statistics.compressions == 1, "\(text)")
+            return (0..<2).flatMap { layer in (0..<2).map { driver.kv.positions(layer: layer, kvHead: $0) } }
+        }
+        let auto2048 = try keptPositions("entropy:2048:sink_tokens=2:window_tokens=8:decode_gap=4")
+        #expect(auto2048 == (try keptPositions("entropy:2048:sink_tokens=2:window_tokens=8:decode_gap=4:older_query_weight=0.5")))
+        #expect(auto2048 != (try keptPositions("entropy:2048:sink_tokens=2:window_tokens=8:decode_gap=4:older_query_weight=1")),
+                "the weight changes what a round keeps")
+        #expect(try keptPositions("entropy:1024:sink_tokens=2:window_tokens=8:decode_gap=4")
+                == (try keptPositions("entropy:1024:sink_tokens=2:window_tokens=8:decode_gap=4:older_query_weight=1")))
     }
 
     /// entropy with `observation_reduction` max: the scoring queries form blocks of
@@ -612,7 +646,7 @@ import Testing
             }
         } else {
             aggregated = scorer.scores(layer: layer, kv: twin.kv, window: window, slots: slots,
-                                       rowWeights: policy.scoringWeights(positions: positions, newest: newest),
+                                       rowWeights: policy.scoringWeights(positions: positions, newest: newest, meanBudget: 24),
                                        rowBlocks: rowBlocks).map { KVCompressor.reduce($0, .mean) }
         }
         let plan = try #require(KVCompressionSelection.entropyLayer(
