@@ -135,7 +135,11 @@ struct HTTPServerTests {
     }
 
     @Test func aFullQueueAnswers503WithRetryAfter() async throws {
-        let live = try LiveServer(service: FakeGenerationService(queueCapacity: 1) { _ in FakeScript(reply: "slow", tokenDelay: 0.3) })
+        // The first request holds the only queue place for 16 × 0.3 s, so the second arrives while it
+        // streams even on a loaded machine (with 4 tokens a busy CI once saw the first finish first).
+        let live = try LiveServer(service: FakeGenerationService(queueCapacity: 1) { _ in
+            FakeScript(reply: String(repeating: "slow", count: 4), tokenDelay: 0.3)
+        })
         let first = StreamCollector(live.request("POST", "/v1/chat/completions", body: Self.streamingChat))
         #expect(first.waitFor { $0.contains("assistant") })
         let reply = try await live.send(live.request("POST", "/v1/chat/completions", body: Self.chat))
