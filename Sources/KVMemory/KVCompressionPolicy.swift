@@ -310,7 +310,7 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
         case .latent:
             return "latent(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),gqa=\(expandGQA ? "expand" : "group"))"
         case .entropy:
-            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(olderQueryWeight.map { "@\($0)" } ?? "")\(observationReduction == .mean ? "" : "/" + observationReduction.rawValue),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
+            return "entropy(budget=\(budget),window=\(windowTokens),gap=\(decodeGap),pool=\(pooling.rawValue)\(poolingKernel),sink=\(sinkTokens),slack=\(slackTokens),prefill=\(prefillBudgetFactor),alloc=\(allocation.rawValue),chunk=\(chunkTokens)x\(chunkShare)\(chunkAlignment == .aligned ? "" : "@" + chunkAlignment.rawValue),forward=\(forwardDecay.map { "\($0)" } ?? "auto"),heads=\(minimumHeadFraction)...\(maximumHeadFactor),group=\(groupReduction.rawValue),observe=\(scoringTokens)\(observationReduction == .mean ? "@" + (olderQueryWeight.map { "\($0)" } ?? "auto") : "/" + observationReduction.rawValue),novelty=\(noveltyShare.map { "\($0)" } ?? "auto")x\(noveltyKernel))"
         }
     }
 }

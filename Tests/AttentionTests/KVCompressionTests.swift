@@ -533,7 +533,7 @@ import Testing
     /// default policy keeps what an explicit 0.5 keeps, at 1,024 what an explicit 1 keeps.
     @Test func olderQueryWeightFollowsTheBudget() throws {
         let byBudget = KVCompressionPolicy(kind: .entropy)
-        #expect(byBudget.olderQueryWeight == nil && byBudget.description.contains("observe=128,"))
+        #expect(byBudget.olderQueryWeight == nil && byBudget.description.contains("observe=128@auto,"))
         #expect([24, 1024, 2047, 2048, 4096].map { byBudget.olderQueryWeight(meanBudget: $0) } == [1, 1, 1, 0.5, 0.5])
         #expect(byBudget.scoringWeights(positions: [0, 1], newest: 200, meanBudget: 1024) == nil, "1: unweighted")
         #expect(byBudget.scoringWeights(positions: [150, 190], newest: 200, meanBudget: 2048) == [0.5, 1])

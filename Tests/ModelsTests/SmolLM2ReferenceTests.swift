@@ -82,7 +82,7 @@ func greedyFast(_ model: Model, prompt: [Int32], count: Int) throws -> [Int32] {
 }
 
 @Suite(.serialized) struct SmolLM2ReferenceTests {
-    @Test func referencePathMatchesTransformers() throws { try LoadedModels.exclusive {
+    @Test func referencePathMatchesTransformers() { LoadedModels.exclusive {
         guard let model = LoadedModels.smolLM2Reference else {
             Issue.record(Comment(rawValue: TestModels.missingMessage(TestModels.smolLM2))); return
         }
