@@ -103,7 +103,7 @@ public struct CompressionReport: Sendable {
             notes.append("needle tasks: \(plan.samples) sample(s) per context × haystack × depth (depths \(TextTable.percentages(plan.depths))); score = fraction of the listed numbers or variables in a greedy answer (niah-multivalue, niah-multiquery: ≤ 64 tokens; vt: ≤ 32), second-turn = exact first number after a \(CompressionTask.summaryTokens)-token summary turn")
         }
         if plan.tasks.contains(.decodeKL) {
-            notes.append("decode-kl: \(plan.continuationTokens) tokens of license text after a window of context − \(plan.continuationTokens) tokens, teacher-forced; NLL in nats/token; KL(none‖policy) against the uncompressed cache at every step")
+            notes.append("decode-kl: \(plan.continuationTokens) tokens of the text in \(plan.corpusDirectory) after a window of context − \(plan.continuationTokens) tokens, teacher-forced; NLL in nats/token; KL(none‖policy) against the uncompressed cache at every step")
         }
         notes.append("compressed before / during answer: samples whose cache had been compressed before the answer's first token (second-turn: before the question) / before its last; KV held = bytes held at the end over the uncompressed bytes of the same positions")
         notes.append(String(format: "seed %llu; total %.0f s", plan.seed, elapsedSeconds))

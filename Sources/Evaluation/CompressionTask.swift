@@ -17,8 +17,8 @@ public enum CompressionTask: String, Sendable, CaseIterable, Comparable {
     /// run before the question exists); the second turn asks for the needle's number.
     case secondTurn = "second-turn"
     /// Next-token distributions against the uncompressed cache along a long continuation:
-    /// the license text after a window of context − `generatedTokens` tokens, teacher-forced,
-    /// every step scored (NLL, KL, top-1).
+    /// the corpus text (the Debian licenses, or `--corpus`) after a window of context −
+    /// `generatedTokens` tokens, teacher-forced, every step scored (NLL, KL, top-1).
     case decodeKL = "decode-kl"
 
     public var isNeedle: Bool { self != .decodeKL }

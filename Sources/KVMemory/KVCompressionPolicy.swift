@@ -110,8 +110,8 @@ public struct KVCompressionPolicy: Sendable, Hashable, CustomStringConvertible {
     /// By measurement (Qwen2.5-Coder-0.5B, decode-kl KL over 256 teacher-forced tokens,
     /// docs/BENCHMARKS.md): at 2,048, 0.5 lowered the mean KL on every set of windows — 16K
     /// license text (3 windows) 0.178 against 0.213, 16K Python source (2) 0.041 against 0.047,
-    /// 32K (license and 2 Python) 0.229 against 0.231 — and answered the 16K second turn and
-    /// multi-query prompts it was run on as the default did, prompt by prompt. At 1,024 it lowered
+    /// 32K (license and 2 Python) 0.229 against 0.231 — and answered ten 16K second turns and 17
+    /// multi-query prompts as weight 1 did, prompt by prompt. At 1,024 it lowered
     /// KL too (0.365 / 0.092 / 0.284 against 0.367 / 0.104 / 0.295) but its needle answers were
     /// not all compared; at 512 it raised KL on Python (0.272 against 0.253).
     public static let recencyWeightBudget = 2048
