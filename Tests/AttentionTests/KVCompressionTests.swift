@@ -545,7 +545,9 @@ import Testing
         }
 
         // Rounds at mean budget 2,048 (default against explicit 0.5) and 1,024 (default against explicit 1).
-        func keptPositions(_ text: String) throws -> [[Int32]] {
+        // `weight` nil: the policy's default.
+        func keptPositions(budget: Int, weight: Double? = nil) throws -> [[Int32]] {
+            let text = "entropy:\(budget):sink_tokens=2:window_tokens=8:decode_gap=4" + (weight.map { ":older_query_weight=\($0)" } ?? "")
             var policy = try KVCompressionPolicy.parse(text)
             policy.observationTokens = 16
             let driver = try Driver(policy)
@@ -554,12 +556,10 @@ import Testing
             #expect(driver.compressor.statistics.compressions == 1, "\(text)")
             return (0..<2).flatMap { layer in (0..<2).map { driver.kv.positions(layer: layer, kvHead: $0) } }
         }
-        let auto2048 = try keptPositions("entropy:2048:sink_tokens=2:window_tokens=8:decode_gap=4")
-        #expect(auto2048 == (try keptPositions("entropy:2048:sink_tokens=2:window_tokens=8:decode_gap=4:older_query_weight=0.5")))
-        #expect(auto2048 != (try keptPositions("entropy:2048:sink_tokens=2:window_tokens=8:decode_gap=4:older_query_weight=1")),
-                "the weight changes what a round keeps")
-        #expect(try keptPositions("entropy:1024:sink_tokens=2:window_tokens=8:decode_gap=4")
-                == (try keptPositions("entropy:1024:sink_tokens=2:window_tokens=8:decode_gap=4:older_query_weight=1")))
+        let auto2048 = try keptPositions(budget: 2048)
+        #expect(auto2048 == (try keptPositions(budget: 2048, weight: 0.5)))
+        #expect(auto2048 != (try keptPositions(budget: 2048, weight: 1)), "the weight changes what a round keeps")
+        #expect(try keptPositions(budget: 1024) == (try keptPositions(budget: 1024, weight: 1)))
     }
 
     /// entropy with `observation_reduction` max: the scoring queries form blocks of
